@@ -93,11 +93,25 @@ impl ConvGeometry {
     /// Checks an input `[N, C_in, H, W]` against a weight `[C_out, C_in, k_h, k_w]`.
     pub fn new(params: Conv2dParams, input: &[usize], weight: &[usize]) -> Result<Self, ConvError> {
         let &[n, c_in, h, w] = input else {
-            return Err(ConvError::Rank { what: "input", expected: "[N, C, H, W]", shape: Shape::new(input) });
+            return Err(ConvError::Rank {
+                what: "input",
+                expected: "[N, C, H, W]",
+                shape: Shape::new(input),
+            });
         };
         let &[c_out, wc_in, k_h, k_w] = weight else {
-            return Err(ConvError::Rank { what: "weight", expected: "[C_out, C_in, k_h, k_w]", shape: Shape::new(weight) });
+            return Err(ConvError::Rank {
+                what: "weight",
+                expected: "[C_out, C_in, k_h, k_w]",
+                shape: Shape::new(weight),
+            });
         };
+        if [c_in, h, w].contains(&0) {
+            return Err(ConvError::Empty { what: "input", shape: Shape::new(input) });
+        }
+        if c_out == 0 {
+            return Err(ConvError::Empty { what: "weight", shape: Shape::new(weight) });
+        }
         if wc_in != c_in {
             return Err(ConvError::Channels { input: Shape::new(input), weight: Shape::new(weight) });
         }

@@ -1,0 +1,50 @@
+//! Dilated ("atrous") 2-D convolution for NCHW `f32` data: forward and backward passes built on
+//! `im2col` + GEMM, max and global-average pooling, and a naive oracle to test them against.
+//!
+//! Shapes: input `x [N, C_in, H, W]`, weight `w [C_out, C_in, k_h, k_w]`, bias `b [C_out]`,
+//! output `y [N, C_out, H_out, W_out]`, all contiguous row-major. A [`Conv2dParams`] holds kernel,
+//! stride, zero padding and dilation per axis; a [`ConvGeometry`] checks them against the operand
+//! shapes once and owns the output-size arithmetic (`H_out = (H + 2p − d·(k−1) − 1)/s + 1`).
+//!
+//! Dilation enters only in [`im2col`](im2col::im2col), the gather that lays each kernel tap's
+//! input pixels out as a row of a matrix; the GEMM after it is the same for every dilation, so a
+//! dilated layer costs what an undilated one does.
+//!
+//! Use it without autograd, on tensors or on your own slices (`*_into` functions):
+//!
+//! ```
+//! use atrous_conv::{Conv2dParams, conv2d_backward, conv2d_forward};
+//! use atrous_tensor::{Tensor, rng::Rng};
+//!
+//! let mut rng = Rng::seed_from(0);
+//! let x = Tensor::uniform(&[2, 3, 28, 28], 0.0, 1.0, &mut rng);
+//! let w = Tensor::kaiming_uniform(&[8, 3, 3, 3], 27, &mut rng);
+//! let b = Tensor::zeros(&[8]);
+//! let params = Conv2dParams::same(3, 2)?; // 3×3, dilation 2, padding 2: size kept
+//! let y = conv2d_forward(&x, &w, Some(&b), &params)?;
+//! assert_eq!(y.dims(), &[2, 8, 28, 28]);
+//!
+//! let grads = conv2d_backward(&x, &w, &y, &params, true)?; // dL/dy = y, i.e. L = ½‖y‖²
+//! assert_eq!(grads.dw.dims(), w.dims());
+//! assert_eq!(grads.dx.unwrap().dims(), x.dims());
+//! # Ok::<(), atrous_conv::ConvError>(())
+//! ```
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod backward;
+mod error;
+mod forward;
+pub mod im2col;
+pub mod naive;
+mod params;
+mod pool;
+mod scratch;
+
+pub use backward::{ConvGrads, GROUP as BACKWARD_GROUP, conv2d_backward, conv2d_backward_into};
+pub use error::ConvError;
+pub use forward::{conv2d_forward, conv2d_forward_into};
+pub use params::{Conv2dParams, ConvGeometry, Pool2dParams};
+pub use pool::{
+    MaxPoolOutput, global_avg_pool_backward, global_avg_pool_forward, max_pool2d_backward, max_pool2d_forward,
+};
