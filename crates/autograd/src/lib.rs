@@ -1,0 +1,42 @@
+//! Reverse-mode automatic differentiation for atrous, with the layers, optimisers and model files
+//! needed to train and inspect dilated CNNs.
+//!
+//! A [`Tape`] records operations as they run. Values are plain [`Tensor`](atrous_tensor::Tensor)s;
+//! a [`Var`] is a handle to one on the tape. Leaves made with [`Tape::param`] (or
+//! [`Tape::leaf`] with `true`) want gradients; an operation records what its backward pass needs
+//! only when one of its inputs does. [`Tape::backward`] returns the gradient of a scalar with
+//! respect to every such leaf, including an input image: the saliency map of Simonyan et al. is
+//! `∂S_c/∂x` for the class score `S_c` ([`Tape::pick_class`]).
+//!
+//! ```
+//! use atrous_autograd::Tape;
+//! use atrous_tensor::Tensor;
+//!
+//! // y = relu(x ⊙ w), L = Σ y  ⇒  ∂L/∂x = w where x·w > 0, else 0.
+//! let mut tape = Tape::new();
+//! let x = tape.param(Tensor::from_vec(&[3], vec![1.0, -2.0, 3.0])?);
+//! let w = tape.constant(Tensor::from_vec(&[3], vec![2.0, 2.0, -1.0])?);
+//! let xw = tape.mul(x, w)?;
+//! let y = tape.relu(xw);
+//! let loss = tape.sum(y);
+//! let grads = tape.backward(loss)?;
+//! assert_eq!(grads.get(x).unwrap().as_slice(), &[2.0, 0.0, 0.0]);
+//! # Ok::<(), atrous_autograd::AutogradError>(())
+//! ```
+//!
+//! Modules: [`nn`] (layers, DilNet), [`optim`] (SGD, Adam), [`io`] (safetensors),
+//! [`gradcheck`] (finite differences).
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod error;
+pub mod gradcheck;
+pub mod io;
+pub mod nn;
+mod ops;
+pub mod optim;
+mod tape;
+pub mod train;
+
+pub use error::{AutogradError, Result};
+pub use tape::{Grads, Tape, Var};

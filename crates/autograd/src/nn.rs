@@ -1,0 +1,253 @@
+//! Layers and the reference network DilNet.
+//!
+//! DilNet(d) = normalise → conv1(d) → ReLU → conv2(d) → ReLU → max-pool 2 → conv3(d) → ReLU →
+//! max-pool 2 → flatten (NCHW) → fc1 → ReLU → fc2, on `[N, 1, 28, 28]` pixels in `[0, 1]`. Every
+//! convolution is 3×3 with padding equal to its dilation, so spatial sizes are kept and every
+//! dilation costs the same arithmetic. Parameter names and layouts are PyTorch's
+//! (`conv1.weight [16, 1, 3, 3]`, …, `fc1.weight [128, 3136]`), so a model file loads into the
+//! equivalent `torch.nn` network unchanged.
+
+use crate::tape::{Tape, Var};
+use crate::{AutogradError, Result};
+use atrous_conv::{Conv2dParams, Pool2dParams};
+use atrous_tensor::Tensor;
+use atrous_tensor::rng::Rng;
+
+/// A 2-D convolution layer: weight `[C_out, C_in, k_h, k_w]`, bias `[C_out]`, and its parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv2d {
+    /// Weight `[C_out, C_in, k_h, k_w]`.
+    pub weight: Tensor,
+    /// Bias `[C_out]`.
+    pub bias: Tensor,
+    /// Kernel, stride, padding, dilation.
+    pub params: Conv2dParams,
+}
+
+impl Conv2d {
+    /// A layer with PyTorch's default initialisation: `U(−1/√fan_in, 1/√fan_in)` for weight and bias.
+    pub fn new(c_in: usize, c_out: usize, params: Conv2dParams, rng: &mut Rng) -> Self {
+        let (k_h, k_w) = params.kernel;
+        let fan_in = c_in * k_h * k_w;
+        let weight = Tensor::kaiming_uniform(&[c_out, c_in, k_h, k_w], fan_in, rng);
+        let bias = Tensor::kaiming_uniform(&[c_out], fan_in, rng);
+        Conv2d { weight, bias, params }
+    }
+}
+
+/// A fully connected layer `y = x·Wᵀ + b`: weight `[out, in]`, bias `[out]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Linear {
+    /// Weight `[out, in]`.
+    pub weight: Tensor,
+    /// Bias `[out]`.
+    pub bias: Tensor,
+}
+
+impl Linear {
+    /// A layer with PyTorch's default initialisation.
+    pub fn new(d_in: usize, d_out: usize, rng: &mut Rng) -> Self {
+        Linear {
+            weight: Tensor::kaiming_uniform(&[d_out, d_in], d_in, rng),
+            bias: Tensor::kaiming_uniform(&[d_out], d_in, rng),
+        }
+    }
+}
+
+/// The architecture of a DilNet: everything a model file must record to be rebuilt.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DilNetConfig {
+    /// Output channels of conv1, conv2, conv3.
+    pub channels: [usize; 3],
+    /// Dilation of conv1, conv2, conv3.
+    pub dilations: [usize; 3],
+    /// Width of the hidden fully connected layer.
+    pub hidden: usize,
+    /// Number of classes.
+    pub classes: usize,
+    /// Side of the square input images.
+    pub side: usize,
+    /// Input normalisation: `(x − mean) / std`.
+    pub mean: f32,
+    /// Input normalisation: `(x − mean) / std`.
+    pub std: f32,
+}
+
+/// MNIST training-set pixel mean, for inputs scaled to `[0, 1]`.
+pub const MNIST_MEAN: f32 = 0.1307;
+/// MNIST training-set pixel standard deviation, for inputs scaled to `[0, 1]`.
+pub const MNIST_STD: f32 = 0.3081;
+
+impl DilNetConfig {
+    /// The reference network on MNIST: channels 16, 32, 64, every conv dilated by `d`.
+    pub fn reference(d: usize) -> Self {
+        DilNetConfig {
+            channels: [16, 32, 64],
+            dilations: [d; 3],
+            hidden: 128,
+            classes: 10,
+            side: 28,
+            mean: MNIST_MEAN,
+            std: MNIST_STD,
+        }
+    }
+
+    /// Input side of each conv layer: conv1 and conv2 see the full image, conv3 half of it.
+    pub fn conv_input_sides(&self) -> [usize; 3] {
+        [self.side, self.side, self.side / 2]
+    }
+
+    /// Features entering fc1: `channels[2] · (side/4)²` (two 2×2 poolings).
+    pub fn flat_features(&self) -> usize {
+        self.channels[2] * (self.side / 4) * (self.side / 4)
+    }
+
+    /// Refuses architectures that cannot work, with one readable reason.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |msg: String| Err(AutogradError::Config(msg));
+        if self.channels.contains(&0) || self.hidden == 0 || self.classes == 0 {
+            return bad(format!(
+                "channels {:?}, hidden {} and classes {} must all be at least 1",
+                self.channels, self.hidden, self.classes
+            ));
+        }
+        if self.side < 4 {
+            return bad(format!("input side {} is too small for two 2×2 poolings", self.side));
+        }
+        if !(self.std > 0.0 && self.std.is_finite() && self.mean.is_finite()) {
+            return bad(format!(
+                "normalisation mean {} / std {} must be finite with std > 0",
+                self.mean, self.std
+            ));
+        }
+        for (layer, (&d, &side)) in self.dilations.iter().zip(&self.conv_input_sides()).enumerate() {
+            if d == 0 {
+                return bad(format!("dilation of conv{} must be at least 1", layer + 1));
+            }
+            // With padding d, a tap offset by ±d reads inside the image only if d < side.
+            if d >= side {
+                return bad(format!(
+                    "dilation {d} of conv{} is at least its input size {side}: every off-centre tap would read only padding",
+                    layer + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The reference network; see the module documentation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DilNet {
+    /// The architecture.
+    pub config: DilNetConfig,
+    /// First convolution.
+    pub conv1: Conv2d,
+    /// Second convolution.
+    pub conv2: Conv2d,
+    /// Third convolution.
+    pub conv3: Conv2d,
+    /// Hidden fully connected layer.
+    pub fc1: Linear,
+    /// Output layer (class scores).
+    pub fc2: Linear,
+}
+
+/// Parameter names in PyTorch's order (the order of `model.parameters()`).
+pub const PARAM_NAMES: [&str; 10] = [
+    "conv1.weight",
+    "conv1.bias",
+    "conv2.weight",
+    "conv2.bias",
+    "conv3.weight",
+    "conv3.bias",
+    "fc1.weight",
+    "fc1.bias",
+    "fc2.weight",
+    "fc2.bias",
+];
+
+/// The parameters of a DilNet as tape variables, in [`PARAM_NAMES`] order.
+#[derive(Clone, Copy, Debug)]
+pub struct BoundParams(pub [Var; 10]);
+
+impl DilNet {
+    /// A freshly initialised network, drawing every parameter from `rng` in [`PARAM_NAMES`] order.
+    pub fn new(config: DilNetConfig, rng: &mut Rng) -> Result<Self> {
+        config.validate()?;
+        let [c1, c2, c3] = config.channels;
+        let conv = |d: usize| Conv2dParams::same(3, d);
+        let [d1, d2, d3] = config.dilations;
+        let conv1 = Conv2d::new(1, c1, conv(d1)?, rng);
+        let conv2 = Conv2d::new(c1, c2, conv(d2)?, rng);
+        let conv3 = Conv2d::new(c2, c3, conv(d3)?, rng);
+        let fc1 = Linear::new(config.flat_features(), config.hidden, rng);
+        let fc2 = Linear::new(config.hidden, config.classes, rng);
+        Ok(DilNet { config, conv1, conv2, conv3, fc1, fc2 })
+    }
+
+    /// The parameters in [`PARAM_NAMES`] order.
+    pub fn parameters(&self) -> [&Tensor; 10] {
+        [
+            &self.conv1.weight,
+            &self.conv1.bias,
+            &self.conv2.weight,
+            &self.conv2.bias,
+            &self.conv3.weight,
+            &self.conv3.bias,
+            &self.fc1.weight,
+            &self.fc1.bias,
+            &self.fc2.weight,
+            &self.fc2.bias,
+        ]
+    }
+
+    /// The parameters in [`PARAM_NAMES`] order, writable (for optimisers and loading).
+    pub fn parameters_mut(&mut self) -> [&mut Tensor; 10] {
+        [
+            &mut self.conv1.weight,
+            &mut self.conv1.bias,
+            &mut self.conv2.weight,
+            &mut self.conv2.bias,
+            &mut self.conv3.weight,
+            &mut self.conv3.bias,
+            &mut self.fc1.weight,
+            &mut self.fc1.bias,
+            &mut self.fc2.weight,
+            &mut self.fc2.bias,
+        ]
+    }
+
+    /// Puts the parameters on `tape`, as gradient-requiring leaves when `trainable`.
+    pub fn bind(&self, tape: &mut Tape, trainable: bool) -> BoundParams {
+        BoundParams(self.parameters().map(|p| tape.leaf(p.clone(), trainable)))
+    }
+
+    /// Class scores (logits) `[N, classes]` for pixels `x [N, 1, side, side]` in `[0, 1]`.
+    pub fn forward(&self, tape: &mut Tape, p: &BoundParams, x: Var) -> Result<Var> {
+        let [w1, b1, w2, b2, w3, b3, f1w, f1b, f2w, f2b] = p.0;
+        let pool = Pool2dParams::new((2, 2), (2, 2))?;
+        let h = tape.normalize(x, self.config.mean, self.config.std);
+        let h = tape.conv2d(h, w1, Some(b1), self.conv1.params)?;
+        let h = tape.relu(h);
+        let h = tape.conv2d(h, w2, Some(b2), self.conv2.params)?;
+        let h = tape.relu(h);
+        let h = tape.max_pool2d(h, pool)?;
+        let h = tape.conv2d(h, w3, Some(b3), self.conv3.params)?;
+        let h = tape.relu(h);
+        let h = tape.max_pool2d(h, pool)?;
+        let h = tape.flatten(h)?;
+        let h = tape.linear(h, f1w, Some(f1b))?;
+        let h = tape.relu(h);
+        tape.linear(h, f2w, Some(f2b))
+    }
+
+    /// Logits for a batch, without recording anything for backward.
+    pub fn predict(&self, x: &Tensor) -> Result<Tensor> {
+        let mut tape = Tape::new();
+        let p = self.bind(&mut tape, false);
+        let xv = tape.constant(x.clone());
+        let logits = self.forward(&mut tape, &p, xv)?;
+        Ok(tape.value(logits).clone())
+    }
+}

@@ -1,0 +1,185 @@
+//! The tape: an append-only list of nodes whose creation order is a topological order.
+//!
+//! Every operation appends one node holding its output value. When some input requires a
+//! gradient, the node also records an [`Op`]: what is needed to send the output's gradient back
+//! to its inputs. [`Tape::backward`] walks the nodes once, newest first, so each node's gradient
+//! is complete (all its uses have been visited) before it is passed on; gradients of a value used
+//! twice add up.
+//!
+//! The backward dispatch is one exhaustive `match` over [`Op`]: an operation cannot exist without
+//! its gradient. Each operation's forward and backward sit side by side in one `ops` file.
+
+use crate::ops::{activation, conv, elementwise, linear, loss, reduce};
+use crate::{AutogradError, Result};
+use atrous_tensor::Tensor;
+
+/// A handle to a value on a [`Tape`]. Cheap to copy; only meaningful on the tape that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Var(pub(crate) usize);
+
+/// How a node was computed from its inputs: the data its backward pass needs.
+#[derive(Debug)]
+pub(crate) enum Op {
+    /// A value made outside the tape (data, parameters) or an op none of whose inputs needs a gradient.
+    Leaf,
+    Conv2d(conv::Conv2dOp),
+    MaxPool2d(conv::MaxPoolOp),
+    GlobalAvgPool(conv::GlobalAvgPoolOp),
+    Linear(linear::LinearOp),
+    Relu(activation::ReluOp),
+    Reshape(elementwise::ReshapeOp),
+    Add(elementwise::AddOp),
+    Mul(elementwise::MulOp),
+    Affine(elementwise::AffineOp),
+    Sum(reduce::SumOp),
+    Mean(reduce::MeanOp),
+    PickClass(reduce::PickClassOp),
+    CrossEntropy(loss::CrossEntropyOp),
+}
+
+#[derive(Debug)]
+struct Node {
+    value: Tensor,
+    requires_grad: bool,
+    op: Op,
+}
+
+/// Records a computation for reverse-mode differentiation.
+#[derive(Debug, Default)]
+pub struct Tape {
+    nodes: Vec<Node>,
+}
+
+/// Gradients from one backward pass, indexed by [`Var`].
+#[derive(Debug)]
+pub struct Grads(Vec<Option<Tensor>>);
+
+impl Grads {
+    /// The gradient of `var`, if the backward pass reached it.
+    pub fn get(&self, var: Var) -> Option<&Tensor> {
+        self.0.get(var.0).and_then(Option::as_ref)
+    }
+
+    /// Moves the gradient of `var` out.
+    pub fn take(&mut self, var: Var) -> Option<Tensor> {
+        self.0.get_mut(var.0).and_then(Option::take)
+    }
+}
+
+impl Tape {
+    /// An empty tape.
+    pub fn new() -> Self {
+        Tape::default()
+    }
+
+    /// Number of nodes recorded.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True for a tape with no node.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// A value from outside: data (`requires_grad = false`) or a parameter or an input image whose
+    /// gradient is wanted (`true`).
+    pub fn leaf(&mut self, value: Tensor, requires_grad: bool) -> Var {
+        self.nodes.push(Node { value, requires_grad, op: Op::Leaf });
+        Var(self.nodes.len() - 1)
+    }
+
+    /// A leaf that needs no gradient.
+    pub fn constant(&mut self, value: Tensor) -> Var {
+        self.leaf(value, false)
+    }
+
+    /// A leaf whose gradient is wanted.
+    pub fn param(&mut self, value: Tensor) -> Var {
+        self.leaf(value, true)
+    }
+
+    /// The value of `var`.
+    pub fn value(&self, var: Var) -> &Tensor {
+        &self.nodes[var.0].value
+    }
+
+    /// Whether a gradient flows to `var`.
+    pub fn requires_grad(&self, var: Var) -> bool {
+        self.nodes[var.0].requires_grad
+    }
+
+    /// Appends an op's output. The op is recorded only if one of `inputs` requires a gradient;
+    /// `make_op` is not even called otherwise, so inference keeps no backward data.
+    pub(crate) fn push(&mut self, value: Tensor, inputs: &[Var], make_op: impl FnOnce() -> Op) -> Var {
+        let requires_grad = inputs.iter().any(|&v| self.requires_grad(v));
+        let op = if requires_grad { make_op() } else { Op::Leaf };
+        self.nodes.push(Node { value, requires_grad, op });
+        Var(self.nodes.len() - 1)
+    }
+
+    /// Gradients of the scalar `loss` with respect to every node that requires one.
+    pub fn backward(&self, loss: Var) -> Result<Grads> {
+        if self.value(loss).len() != 1 {
+            return Err(AutogradError::Backward(format!(
+                "needs a scalar to start from, got shape {}; use backward_with a seed",
+                self.value(loss).shape()
+            )));
+        }
+        let seed = Tensor::full(self.value(loss).dims(), 1.0);
+        self.backward_with(loss, seed)
+    }
+
+    /// Vector–Jacobian product: gradients of `Σ seed ⊙ output` with respect to every node that
+    /// requires one. `seed` must have the shape of `output`.
+    pub fn backward_with(&self, output: Var, seed: Tensor) -> Result<Grads> {
+        if seed.dims() != self.value(output).dims() {
+            return Err(AutogradError::Backward(format!(
+                "seed shape {} differs from output shape {}",
+                seed.shape(),
+                self.value(output).shape()
+            )));
+        }
+        let mut grads: Vec<Option<Tensor>> = (0..self.nodes.len()).map(|_| None).collect();
+        grads[output.0] = Some(seed);
+        for index in (0..=output.0).rev() {
+            let node = &self.nodes[index];
+            if !node.requires_grad || matches!(node.op, Op::Leaf) {
+                continue;
+            }
+            let Some(grad) = grads[index].take() else { continue };
+            let contributions = self.op_backward(&node.op, &node.value, &grad)?;
+            // Leaves keep their gradient; intermediate gradients are dropped once passed on.
+            for (var, g) in contributions {
+                if !self.requires_grad(var) {
+                    continue;
+                }
+                match &mut grads[var.0] {
+                    Some(acc) => acc.add_assign(&g)?,
+                    slot @ None => *slot = Some(g),
+                }
+            }
+        }
+        Ok(Grads(grads))
+    }
+
+    /// The exhaustive backward dispatch: input gradients of one node from its output gradient.
+    fn op_backward(&self, op: &Op, out: &Tensor, grad: &Tensor) -> Result<Vec<(Var, Tensor)>> {
+        match op {
+            Op::Leaf => Ok(Vec::new()),
+            Op::Conv2d(op) => op.backward(self, grad),
+            Op::MaxPool2d(op) => op.backward(self, grad),
+            Op::GlobalAvgPool(op) => op.backward(self, grad),
+            Op::Linear(op) => op.backward(self, grad),
+            Op::Relu(op) => op.backward(out, grad),
+            Op::Reshape(op) => op.backward(self, grad),
+            Op::Add(op) => op.backward(grad),
+            Op::Mul(op) => op.backward(self, grad),
+            Op::Affine(op) => op.backward(grad),
+            Op::Sum(op) => op.backward(self, grad),
+            Op::Mean(op) => op.backward(self, grad),
+            Op::PickClass(op) => op.backward(self, grad),
+            Op::CrossEntropy(op) => op.backward(grad),
+        }
+    }
+}
