@@ -33,6 +33,9 @@ pub enum AutogradError {
         /// Number of classes.
         classes: usize,
     },
+    /// The loss of a training step is NaN or infinite: the run diverged.
+    #[error("loss is {0}")]
+    NonFiniteLoss(f32),
     /// `backward` was asked to start from a node with no gradient path or a wrong seed.
     #[error("backward: {0}")]
     Backward(String),

@@ -35,7 +35,39 @@ pub fn to_safetensors(tensors: &[(&str, &Tensor)], metadata: HashMap<String, Str
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    safetensors::serialize(views, Some(metadata)).map_err(|e| model_error(e.to_string()))
+    let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| model_error(e.to_string()))?;
+    Ok(canonical_header(bytes))
+}
+
+/// Rewrites the JSON header with its keys sorted. The `safetensors` crate serialises metadata
+/// from a `HashMap`, whose order changes from process to process; sorting makes the same model
+/// give the same bytes, so "same seed, same file" can be checked with a byte comparison. The
+/// sorted JSON has exactly the characters of the original, so the header length and every data
+/// offset stay as they were.
+fn canonical_header(mut bytes: Vec<u8>) -> Vec<u8> {
+    fn sorted(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<_> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            other => other,
+        }
+    }
+    let Some(len) = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+    else {
+        return bytes;
+    };
+    let Some(header) = bytes.get(8..8 + len) else { return bytes };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(header) else { return bytes };
+    let Ok(mut canon) = serde_json::to_vec(&sorted(value)) else { return bytes };
+    if canon.len() <= len {
+        // safetensors pads the header with spaces to an 8-byte boundary; keep that padding.
+        canon.resize(len, b' ');
+        bytes[8..8 + len].copy_from_slice(&canon);
+    }
+    bytes
 }
 
 /// Reads every tensor (f32 only) and the metadata of safetensors bytes.

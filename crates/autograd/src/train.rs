@@ -62,7 +62,7 @@ pub fn train_step(
     let loss = tape.cross_entropy(logits, labels)?;
     let loss_value = tape.value(loss).as_slice()[0];
     if !loss_value.is_finite() {
-        return Err(AutogradError::Backward(format!("loss is {loss_value}")));
+        return Err(AutogradError::NonFiniteLoss(loss_value));
     }
     let correct = hits(tape.value(logits), labels)?;
     let mut grads = tape.backward(loss)?;

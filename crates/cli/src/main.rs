@@ -1,0 +1,78 @@
+//! `atrous`: train dilated CNNs on MNIST, evaluate them, and look at what they see.
+//!
+//! Each subcommand lives in its own `cmd_*` module: clap arguments, validated into a library
+//! configuration before any tensor is touched, then a `run` function. Errors travel up as
+//! `anyhow` chains and are printed once, on one line, by `main`.
+
+mod cmd_eval;
+mod cmd_train;
+mod data;
+mod files;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "atrous",
+    version,
+    about = "Dilated CNNs on MNIST: training, saliency maps, the dilation study"
+)]
+#[command(args_override_self = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a DilNet on MNIST.
+    Train(cmd_train::TrainArgs),
+    /// Test accuracy and loss of a model file.
+    Eval(cmd_eval::EvalArgs),
+}
+
+/// Sizes rayon's global pool once; 0 keeps one worker per core.
+pub(crate) fn set_threads(threads: usize) -> anyhow::Result<()> {
+    if threads > 0 {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("cannot start {threads} worker threads: {e}"))?;
+    }
+    Ok(())
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Train(args) => cmd_train::run(&args),
+        Command::Eval(args) => cmd_eval::run(&args),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: clap's own text on stdout.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // A usage error in one line, like every other error; the rest of clap's text is a
+            // usage summary that `--help` gives in full.
+            let text = e.render().to_string();
+            eprintln!("{} (see atrous --help)", text.lines().next().unwrap_or("error: bad arguments"));
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the whole cause chain, outermost first.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The real `atrous` binary end to end: train on a subset, evaluate, resume, determinism, and
+//! clear one-line errors for bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn atrous(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_atrous")).args(args).output().expect("the binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("atrous-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Trains a small run; extra flags are appended.
+fn train(out: &Path, extra: &[&str]) -> Output {
+    let out = out.to_str().unwrap();
+    let mut args = vec![
+        "train",
+        "--train-limit",
+        "2000",
+        "--test-limit",
+        "500",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    atrous(&args)
+}
+
+fn assert_one_line_error(o: &Output, needle: &str) {
+    assert!(!o.status.success(), "expected failure, got success");
+    let err = stderr(o);
+    assert_eq!(err.trim_end().lines().count(), 1, "error is not one line: {err:?}");
+    assert!(err.starts_with("error: ") && err.contains(needle), "{err:?} lacks {needle:?}");
+}
+
+#[test]
+fn train_save_reload_and_evaluate_far_above_chance() {
+    let dir = scratch("eval");
+    let run = dir.join("run");
+    let o = train(&run, &["--dilation", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["epochs"].as_array().unwrap().len(), 2);
+    assert_eq!(metrics["config"]["dilations"], serde_json::json!([2, 2, 2]));
+
+    let model = run.join("model.safetensors");
+    let o = atrous(&["eval", "--model", model.to_str().unwrap(), "--test-limit", "500", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let eval: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let acc = eval["test_accuracy"].as_f64().unwrap();
+    // Chance is 0.1; 2 epochs on 2000 images lands well above it.
+    assert!(acc > 0.4, "test accuracy {acc}");
+    assert_eq!(Some(acc), metrics["test_accuracy"].as_f64(), "eval disagrees with training's own test pass");
+}
+
+#[test]
+fn same_seed_same_model_at_one_and_two_threads() {
+    let dir = scratch("threads");
+    let (a, b) = (dir.join("t1"), dir.join("t2"));
+    assert!(train(&a, &["--threads", "1", "--epochs", "1"]).status.success());
+    assert!(train(&b, &["--threads", "2", "--epochs", "1"]).status.success());
+    let (ma, mb) = (
+        std::fs::read(a.join("model.safetensors")).unwrap(),
+        std::fs::read(b.join("model.safetensors")).unwrap(),
+    );
+    assert!(ma == mb, "model files differ between 1 and 2 threads");
+}
+
+#[test]
+fn resume_after_interruption_gives_the_uninterrupted_model() {
+    let dir = scratch("resume");
+    let (whole, split) = (dir.join("whole"), dir.join("split"));
+    assert!(train(&whole, &["--optimizer", "adam", "--lr", "0.001"]).status.success());
+    let first = train(&split, &["--optimizer", "adam", "--lr", "0.001", "--stop-after", "1"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(split.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["epochs_done"], 1);
+    let second = train(&split, &["--optimizer", "adam", "--lr", "0.001", "--resume"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let (a, b) = (
+        std::fs::read(whole.join("model.safetensors")).unwrap(),
+        std::fs::read(split.join("model.safetensors")).unwrap(),
+    );
+    assert!(a == b, "resumed run differs from the uninterrupted one");
+    // Resuming with another recipe is refused.
+    let clash = train(&split, &["--optimizer", "adam", "--lr", "0.002", "--resume"]);
+    assert_one_line_error(&clash, "--resume");
+}
+
+#[test]
+fn nonsense_values_are_refused_in_one_line() {
+    let dir = scratch("bad");
+    let out = dir.join("run");
+    let out = out.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["train", "--dilation", "0", "--out", out], "at least 1"),
+        (vec!["train", "--epochs", "0", "--out", out], "--epochs"),
+        (vec!["train", "--batch-size", "0", "--out", out], "--batch-size"),
+        (vec!["train", "--dilation", "20", "--out", out], "only padding"),
+        (vec!["train", "--lr", "-1", "--out", out], "--lr"),
+        (vec!["train", "--momentum", "1.5", "--out", out], "--momentum"),
+        (vec!["train", "--data", "/nonexistent/mnist", "--out", out], "not found"),
+        (vec!["eval", "--model", "/nonexistent/model.safetensors"], "cannot read model"),
+    ] {
+        assert_one_line_error(&atrous(&args), needle);
+    }
+    assert!(!Path::new(out).join("model.safetensors").exists(), "a refused run wrote a model");
+}
+
+#[test]
+fn corrupted_model_file_is_refused_in_one_line() {
+    let dir = scratch("corrupt");
+    let run = dir.join("run");
+    assert!(train(&run, &["--epochs", "1", "--train-limit", "256"]).status.success());
+    let good = std::fs::read(run.join("model.safetensors")).unwrap();
+    let cut = dir.join("cut.safetensors");
+    std::fs::write(&cut, &good[..good.len() / 2]).unwrap();
+    assert_one_line_error(&atrous(&["eval", "--model", cut.to_str().unwrap()]), "not a usable atrous model");
+    let junk = dir.join("junk.safetensors");
+    std::fs::write(&junk, b"definitely not safetensors").unwrap();
+    assert_one_line_error(&atrous(&["eval", "--model", junk.to_str().unwrap()]), "not a usable atrous model");
+}
+
+#[test]
+fn diverging_run_stops_with_a_clear_message() {
+    let dir = scratch("nan");
+    let run = dir.join("run");
+    let o = train(&run, &["--lr", "1e30", "--epochs", "1"]);
+    assert_one_line_error(&o, "training diverged");
+    assert!(stderr(&o).contains("epoch 1 step"), "{}", stderr(&o));
+    assert!(!run.join("model.safetensors").exists(), "a diverged first epoch must not leave a model");
+}
