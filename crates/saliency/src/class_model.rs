@@ -1,0 +1,165 @@
+//! Class model visualisation (Simonyan et al. 2014, §2).
+//!
+//! The paper finds the image that a network scores highest for a class:
+//! `I* = argmax_I S_c(I) − λ‖I‖²` over the zero-centred image `I`, by gradient ascent from
+//! `I = 0`. Here the network sees pixels, so the image it sees is `x = I + m` with `m` the
+//! per-pixel mean of the training images; `I = 0` is the mean digit. The ascent is the paper's:
+//! plain gradient steps `I ← I + η(∂S_c/∂x − 2λI)` with a fixed step `η` for `K` steps, no
+//! clamping, jitter or blur. The classes are independent terms of one sum, so all of them run as
+//! one batch with one forward and one backward pass per step.
+
+use crate::grad::Forward;
+use crate::{Result, SaliencyError};
+use atrous_autograd::nn::DilNet;
+use atrous_tensor::Tensor;
+use atrous_tensor::mnist::MnistSplit;
+
+/// Settings of the gradient ascent. The defaults are those of the PyTorch reference
+/// (`bench/saliency_ref.py`): `λ = 0.01`, `η = 0.1`, `K = 200`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClassModelConfig {
+    /// Weight `λ` of the `L2` penalty `λ‖I‖²`.
+    pub lambda: f32,
+    /// Fixed step `η`.
+    pub lr: f32,
+    /// Number of steps `K`.
+    pub steps: usize,
+}
+
+impl Default for ClassModelConfig {
+    fn default() -> Self {
+        ClassModelConfig { lambda: 0.01, lr: 0.1, steps: 200 }
+    }
+}
+
+impl ClassModelConfig {
+    /// Refuses a negative or non-finite `λ` or `η`.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.lambda.is_finite() && self.lambda >= 0.0) {
+            return Err(SaliencyError::Config(format!("lambda {} must be finite and ≥ 0", self.lambda)));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(SaliencyError::Config(format!("step size {} must be finite and > 0", self.lr)));
+        }
+        Ok(())
+    }
+}
+
+/// The per-pixel mean `m` of a split's images, `[1, 1, 28, 28]` in `[0, 1]`.
+pub fn mean_image(split: &MnistSplit) -> Result<Tensor> {
+    if split.n == 0 {
+        return Err(SaliencyError::Config("the mean image of an empty split is undefined".into()));
+    }
+    let pixels = split.images.len() / split.n;
+    let mut sum = vec![0u64; pixels];
+    for image in split.images.chunks_exact(pixels) {
+        for (s, &p) in sum.iter_mut().zip(image) {
+            *s += u64::from(p);
+        }
+    }
+    let side = (pixels as f64).sqrt() as usize;
+    let mean = sum.iter().map(|&s| (s as f64 / (255.0 * split.n as f64)) as f32).collect();
+    Ok(Tensor::from_vec(&[1, 1, side, side], mean)?)
+}
+
+/// The outcome of the ascent for a list of classes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassModels {
+    /// The optimised zero-centred images `I*`, `[K, 1, H, W]`; the network saw `I* + m`.
+    pub images: Tensor,
+    /// The mean image `m`, `[1, 1, H, W]`.
+    pub mean: Tensor,
+    /// The class of each image.
+    pub classes: Vec<usize>,
+    /// `S_c(m)`: the score at the start (`I = 0`).
+    pub initial_scores: Vec<f32>,
+    /// `S_c(I* + m)`.
+    pub scores: Vec<f32>,
+    /// Softmax probability of class `c` at `I* + m`.
+    pub probabilities: Vec<f32>,
+    /// Whether the model's prediction at `I* + m` is `c`.
+    pub predicted: Vec<usize>,
+    /// The objective `S_c(I + m) − λ‖I‖²` of each class before each step and after the last,
+    /// `steps + 1` values per class.
+    pub objective: Vec<Vec<f32>>,
+}
+
+fn softmax_prob(row: &[f32], c: usize) -> f32 {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let z: f64 = row.iter().map(|&v| f64::from(v - max).exp()).sum();
+    (f64::from(row[c] - max).exp() / z) as f32
+}
+
+/// Runs the ascent for each of `classes` from `I = 0`, seeing `I + mean`.
+pub fn class_models(
+    model: &DilNet,
+    mean: &Tensor,
+    classes: &[usize],
+    config: &ClassModelConfig,
+) -> Result<ClassModels> {
+    config.validate()?;
+    let side = model.config.side;
+    if mean.dims() != [1, 1, side, side] {
+        return Err(SaliencyError::Config(format!(
+            "mean image must be [1, 1, {side}, {side}], got {}",
+            mean.shape()
+        )));
+    }
+    if classes.is_empty() {
+        return Err(SaliencyError::Config("no class to visualise".into()));
+    }
+    let n_classes = model.config.classes;
+    if let Some(&class) = classes.iter().find(|&&c| c >= n_classes) {
+        return Err(SaliencyError::Class { class, classes: n_classes });
+    }
+    let k = classes.len();
+    let plane = side * side;
+    let mut images = Tensor::zeros(&[k, 1, side, side]);
+    let mut objective = vec![Vec::with_capacity(config.steps + 1); k];
+    let mut initial_scores = Vec::new();
+    let mut x = Tensor::zeros(&[k, 1, side, side]);
+    for step in 0..=config.steps {
+        // x = I + m for every class.
+        for (xi, ii) in x.as_mut_slice().chunks_exact_mut(plane).zip(images.as_slice().chunks_exact(plane)) {
+            for ((xv, &iv), &mv) in xi.iter_mut().zip(ii).zip(mean.as_slice()) {
+                *xv = iv + mv;
+            }
+        }
+        let fwd = Forward::run(model, &x)?;
+        let logits = fwd.logits().as_slice();
+        for (j, (&c, image)) in classes.iter().zip(images.as_slice().chunks_exact(plane)).enumerate() {
+            let norm2: f64 = image.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+            let score = logits[j * n_classes + c];
+            if step == 0 {
+                initial_scores.push(score);
+            }
+            objective[j].push((f64::from(score) - f64::from(config.lambda) * norm2) as f32);
+        }
+        if step == config.steps {
+            let scores = classes.iter().enumerate().map(|(j, &c)| logits[j * n_classes + c]).collect();
+            let probabilities = classes
+                .iter()
+                .enumerate()
+                .map(|(j, &c)| softmax_prob(&logits[j * n_classes..(j + 1) * n_classes], c))
+                .collect();
+            let predicted = fwd.logits().argmax_last()?;
+            return Ok(ClassModels {
+                images,
+                mean: mean.clone(),
+                classes: classes.to_vec(),
+                initial_scores,
+                scores,
+                probabilities,
+                predicted,
+                objective,
+            });
+        }
+        // ∂/∂I [S_c(I + m) − λ‖I‖²] = ∂S_c/∂x − 2λI.
+        let grad = fwd.class_gradient(classes)?;
+        let (lr, decay) = (config.lr, 2.0 * config.lambda);
+        for (iv, &g) in images.as_mut_slice().iter_mut().zip(grad.as_slice()) {
+            *iv += lr * (g - decay * *iv);
+        }
+    }
+    unreachable!("the loop returns at step == config.steps")
+}

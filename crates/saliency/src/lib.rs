@@ -1,0 +1,43 @@
+//! Explaining atrous' MNIST networks the way Simonyan, Vedaldi & Zisserman (2014, "Deep Inside
+//! Convolutional Networks", arXiv 1312.6034) explain ImageNet ones.
+//!
+//! - [`saliency`]: image-specific class saliency `|∂S_c/∂x|` for the logit `S_c` of the
+//!   predicted class, the true label or a given class; one backward pass per batch.
+//! - [`class_model`]: the image a network scores highest for a class,
+//!   `argmax_I S_c(I + m) − λ‖I‖²`, by plain gradient ascent from `I = 0`.
+//! - [`localize`]: saliency-seeded graph-cut segmentation (minimum cut by [`maxflow`]) and its
+//!   box, scored against the digit's ink.
+//! - [`picture`]: heat maps and grids as pixel buffers; [`writer`]: the crate's only file I/O
+//!   (PNG, `.npy`, JSON, atomic).
+//!
+//! Images are pixels in `[0, 1]`, `[N, 1, 28, 28]`, exactly what [`DilNet`] takes; gradients come
+//! from [`grad::Forward`], a forward pass that keeps only what the input gradient needs.
+//!
+//! ```
+//! use atrous_autograd::nn::{DilNet, DilNetConfig};
+//! use atrous_saliency::saliency::{Target, saliency_maps};
+//! use atrous_tensor::{Tensor, rng::Rng};
+//!
+//! let model = DilNet::new(DilNetConfig::reference(2), &mut Rng::seed_from(0))?;
+//! let x = Tensor::uniform(&[2, 1, 28, 28], 0.0, 1.0, &mut Rng::seed_from(1));
+//! let s = saliency_maps(&model, &x, Target::Class(3), None)?;
+//! assert_eq!(s.maps.dims(), &[2, 28, 28]);
+//! assert_eq!(s.targets, vec![3, 3]);
+//! assert!(s.maps.as_slice().iter().all(|&m| m >= 0.0));
+//! # Ok::<(), atrous_saliency::SaliencyError>(())
+//! ```
+//!
+//! [`DilNet`]: atrous_autograd::nn::DilNet
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod class_model;
+mod error;
+pub mod grad;
+pub mod localize;
+pub mod maxflow;
+pub mod picture;
+pub mod saliency;
+pub mod writer;
+
+pub use error::{Result, SaliencyError};

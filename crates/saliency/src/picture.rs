@@ -1,0 +1,218 @@
+//! Pictures as pixel buffers: heat maps, input | map | overlay rows, class-model grids.
+//!
+//! Everything here builds an [`RgbImage`] in memory; [`crate::writer`] turns it into a PNG.
+//! Heat maps use `colorous`' perceptually uniform INFERNO map on the map divided by its own
+//! maximum (each map is read on its own scale, as in the paper's figures); signed class models
+//! use the diverging RED_BLUE map centred on zero. Tiles are upscaled with nearest neighbour so a
+//! 28×28 map stays sharp and legible.
+
+use colorous::Gradient;
+
+/// An 8-bit RGB picture, row-major.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RgbImage {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `3 · width · height` bytes, `R, G, B` per pixel.
+    pub data: Vec<u8>,
+}
+
+/// Colour of the gaps between tiles.
+pub const GAP_COLOUR: [u8; 3] = [255, 255, 255];
+
+impl RgbImage {
+    /// A picture filled with one colour.
+    pub fn filled(width: usize, height: usize, colour: [u8; 3]) -> Self {
+        RgbImage { width, height, data: colour.repeat(width * height) }
+    }
+
+    /// The colour at `(row, col)`.
+    pub fn pixel(&self, row: usize, col: usize) -> [u8; 3] {
+        let i = 3 * (row * self.width + col);
+        [self.data[i], self.data[i + 1], self.data[i + 2]]
+    }
+
+    fn set(&mut self, row: usize, col: usize, colour: [u8; 3]) {
+        let i = 3 * (row * self.width + col);
+        self.data[i..i + 3].copy_from_slice(&colour);
+    }
+
+    /// Nearest-neighbour upscaling by an integer factor.
+    pub fn upscale(&self, factor: usize) -> RgbImage {
+        let factor = factor.max(1);
+        let mut out = RgbImage::filled(self.width * factor, self.height * factor, [0; 3]);
+        for r in 0..out.height {
+            for c in 0..out.width {
+                out.set(r, c, self.pixel(r / factor, c / factor));
+            }
+        }
+        out
+    }
+
+    /// Copies `tile` with its top-left corner at `(row, col)`, clipped to the picture.
+    pub fn paste(&mut self, tile: &RgbImage, row: usize, col: usize) {
+        for r in 0..tile.height.min(self.height.saturating_sub(row)) {
+            for c in 0..tile.width.min(self.width.saturating_sub(col)) {
+                self.set(row + r, col + c, tile.pixel(r, c));
+            }
+        }
+    }
+}
+
+fn rgb(c: colorous::Color) -> [u8; 3] {
+    [c.r, c.g, c.b]
+}
+
+fn grey_byte(v: f32) -> u8 {
+    (v.clamp(0.0, 1.0) * 255.0).round() as u8
+}
+
+/// A grey picture of `values` (`side`-wide, rows of `values.len()/side`), `lo` black, `hi` white.
+pub fn grey(values: &[f32], side: usize, lo: f32, hi: f32) -> RgbImage {
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let data = values.iter().flat_map(|&v| [grey_byte((v - lo) / span); 3]).collect();
+    RgbImage { width: side, height: values.len() / side.max(1), data }
+}
+
+/// `values` scaled to `[0, 1]` by their own maximum (all zeros stay zero).
+fn unit_scaled(values: &[f32]) -> Vec<f32> {
+    let max = values.iter().copied().fold(0.0f32, f32::max);
+    values.iter().map(|&v| if max > 0.0 { v / max } else { 0.0 }).collect()
+}
+
+/// A heat map of a non-negative map through `gradient`, scaled by the map's maximum.
+pub fn heat(map: &[f32], side: usize, gradient: Gradient) -> RgbImage {
+    let data = unit_scaled(map).iter().flat_map(|&t| rgb(gradient.eval_continuous(f64::from(t)))).collect();
+    RgbImage { width: side, height: map.len() / side.max(1), data }
+}
+
+/// The heat map blended over the grey image, with the map value as opacity.
+pub fn overlay(image: &[f32], map: &[f32], side: usize, gradient: Gradient) -> RgbImage {
+    let data = image
+        .iter()
+        .zip(unit_scaled(map))
+        .flat_map(|(&v, t)| {
+            let g = f32::from(grey_byte(v));
+            let h = rgb(gradient.eval_continuous(f64::from(t)));
+            // Opacity √t lifts faint evidence enough to be seen without hiding the strokes.
+            let a = t.sqrt();
+            h.map(|c| (a * f32::from(c) + (1.0 - a) * g).round() as u8)
+        })
+        .collect();
+    RgbImage { width: side, height: image.len() / side.max(1), data }
+}
+
+/// A signed image through a diverging map centred on zero (symmetric range `±max|v|`).
+pub fn diverging(values: &[f32], side: usize, gradient: Gradient) -> RgbImage {
+    let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let data = values
+        .iter()
+        .flat_map(|&v| {
+            let t = if max > 0.0 { 0.5 + 0.5 * v / max } else { 0.5 };
+            rgb(gradient.eval_continuous(f64::from(t)))
+        })
+        .collect();
+    RgbImage { width: side, height: values.len() / side.max(1), data }
+}
+
+/// Lays out `rows` of equally sized tiles with `gap` pixels between and around them, after
+/// upscaling each tile by `scale`.
+pub fn grid(rows: &[Vec<RgbImage>], scale: usize, gap: usize) -> RgbImage {
+    let tile_w = rows.iter().flatten().map(|t| t.width).max().unwrap_or(0) * scale;
+    let tile_h = rows.iter().flatten().map(|t| t.height).max().unwrap_or(0) * scale;
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let width = cols * (tile_w + gap) + gap;
+    let height = rows.len() * (tile_h + gap) + gap;
+    let mut out = RgbImage::filled(width, height, GAP_COLOUR);
+    for (r, row) in rows.iter().enumerate() {
+        for (c, tile) in row.iter().enumerate() {
+            out.paste(&tile.upscale(scale), gap + r * (tile_h + gap), gap + c * (tile_w + gap));
+        }
+    }
+    out
+}
+
+/// One row per image: input | saliency heat map | overlay. `images` and `maps` hold `side²`
+/// values per item.
+pub fn saliency_grid(images: &[f32], maps: &[f32], side: usize, scale: usize) -> RgbImage {
+    let plane = side * side;
+    let rows: Vec<Vec<RgbImage>> = images
+        .chunks_exact(plane)
+        .zip(maps.chunks_exact(plane))
+        .map(|(img, map)| {
+            vec![
+                grey(img, side, 0.0, 1.0),
+                heat(map, side, colorous::INFERNO),
+                overlay(img, map, side, colorous::INFERNO),
+            ]
+        })
+        .collect();
+    grid(&rows, scale, 2)
+}
+
+/// Saliency maps laid out `per_row` to a row, each input beside its map: the compact picture
+/// of many images.
+pub fn saliency_sheet(images: &[f32], maps: &[f32], side: usize, per_row: usize, scale: usize) -> RgbImage {
+    let plane = side * side;
+    let pairs: Vec<RgbImage> = images
+        .chunks_exact(plane)
+        .zip(maps.chunks_exact(plane))
+        .flat_map(|(img, map)| [grey(img, side, 0.0, 1.0), heat(map, side, colorous::INFERNO)])
+        .collect();
+    let rows: Vec<Vec<RgbImage>> = pairs.chunks(2 * per_row.max(1)).map(<[RgbImage]>::to_vec).collect();
+    grid(&rows, scale, 2)
+}
+
+/// The class-model grid: one column per class; the top row shows `I*` (diverging colours,
+/// red negative, blue positive, white zero), the bottom row `I* + m` in grey scaled to its own
+/// range, as the paper shows its class models.
+pub fn class_model_grid(images: &[f32], mean: &[f32], side: usize, scale: usize) -> RgbImage {
+    let plane = side * side;
+    let tiles: Vec<&[f32]> = images.chunks_exact(plane).collect();
+    let top = tiles.iter().map(|t| diverging(t, side, colorous::RED_BLUE)).collect();
+    let bottom = tiles
+        .iter()
+        .map(|t| {
+            let seen: Vec<f32> = t.iter().zip(mean).map(|(a, b)| a + b).collect();
+            let lo = seen.iter().copied().fold(f32::INFINITY, f32::min);
+            let hi = seen.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            grey(&seen, side, lo, hi)
+        })
+        .collect();
+    grid(&[top, bottom], scale, 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upscale_repeats_each_pixel() {
+        let img = grey(&[0.0, 1.0], 2, 0.0, 1.0);
+        let up = img.upscale(3);
+        assert_eq!((up.width, up.height), (6, 3));
+        assert_eq!(up.pixel(2, 2), [0; 3]);
+        assert_eq!(up.pixel(0, 3), [255; 3]);
+    }
+
+    #[test]
+    fn heat_map_ends_are_the_colour_map_ends() {
+        let h = heat(&[0.0, 2.0], 2, colorous::INFERNO);
+        assert_eq!(h.pixel(0, 0), rgb(colorous::INFERNO.eval_continuous(0.0)));
+        assert_eq!(h.pixel(0, 1), rgb(colorous::INFERNO.eval_continuous(1.0)));
+    }
+
+    #[test]
+    fn grid_places_tiles_with_gaps() {
+        let black = RgbImage::filled(2, 2, [0; 3]);
+        let g = grid(&[vec![black.clone(), black]], 2, 1);
+        // Two 4×4 tiles, gaps of 1 around and between: 1 + 4 + 1 + 4 + 1 = 11 wide, 6 high.
+        assert_eq!((g.width, g.height), (11, 6));
+        assert_eq!(g.pixel(0, 0), GAP_COLOUR);
+        assert_eq!(g.pixel(1, 1), [0; 3]);
+        assert_eq!(g.pixel(1, 5), GAP_COLOUR);
+        assert_eq!(g.pixel(1, 6), [0; 3]);
+    }
+}
