@@ -1,20 +1,27 @@
 //! Convolution backward pass: weight, bias and (optionally) input gradients.
 //!
-//! For image `n` with columns `cols_n = im2col(x_n)` and output gradient `dY_n [C_out, H_out·W_out]`:
-//! - `dW = Σ_n dY_n · cols_nᵀ` and `db = Σ_n Σ_pixels dY_n`;
-//! - `dX_n = col2im(Wᵀ · dY_n)`.
+//! For image `n`, write its input channels-last and gather the transposed column matrix
+//! `rows_n [H_out·W_out, k_h·k_w·C_in]` ([`im2row`]: one row per output pixel, taps outer and
+//! channels inner, so each tap is one contiguous copy of `C_in` channels). With the output
+//! gradient `dY_n [C_out, H_out·W_out]` and the weight reordered to `W' [C_out, k_h·k_w·C_in]`:
+//! - `dW' = Σ_n dY_n · rows_n` (reduction over pixels, kept in registers) and `db = Σ_n Σ_pixels dY_n`;
+//! - `drows_n = dY_nᵀ · W'`, then `dX_n = row2im(drows_n)` (the adjoint of the gather).
+//!
+//! Both products run on the crate's micro-kernel ([`crate::kernel`]) with the long, contiguous
+//! axis (`k_h·k_w·C_in`) as the vector axis; `dY_n` is read in place, row-wise for `dW` and
+//! column-wise for `dX`, with no transposed copy. `dW'` goes back to `[C_out, C_in, k_h, k_w]` at
+//! the end.
 //!
 //! The batch sum is cut into fixed groups of [`GROUP`] images. Each group accumulates its images
 //! in order into its own partial sums (in parallel across groups), then the partials are added in
 //! group order. The grouping depends on the batch size only, so `dW` and `db` are bit-identical
 //! for any thread count.
 
-use crate::forward::cols_are_input;
-use crate::im2col::{col2im_add, im2col};
-use crate::scratch::with_scratch;
+use crate::im2col::{col2im_add_consuming, im2row, to_channels_last};
+use crate::kernel::{self, Init, LANES, Strided};
+use crate::scratch::{give_back, take_zeroed, with_scratch};
 use crate::{Conv2dParams, ConvError, ConvGeometry};
 use atrous_tensor::Tensor;
-use atrous_tensor::gemm::{MatMut, MatRef, gemm};
 use atrous_tensor::simd;
 use rayon::prelude::*;
 
@@ -91,38 +98,57 @@ pub fn conv2d_backward_into(
         return;
     }
 
-    // One partial (dW then db) per group of images.
-    let partial_len = c_out * k + c_out;
-    let groups = geo.n.div_ceil(GROUP);
-    let mut partials = vec![0.0f32; groups * partial_len];
-    let w_t = MatRef::row_major(w, c_out, k).expect("weight length checked").t();
+    // Taps outer, channels inner: column (i·k_w + j)·C_in + c of W' and of the rows matrix.
+    let (k_h, k_w) = geo.params.kernel;
+    let c_in = geo.c_in;
+    let reorder = |tap_major: usize| {
+        let (tap, c) = (tap_major / c_in, tap_major % c_in);
+        c * k_h * k_w + tap
+    };
+    let ld = k.next_multiple_of(LANES);
+    let mut scratch = take_zeroed(c_out * k + geo.n.div_ceil(GROUP) * (c_out * k + c_out));
+    let (dw_perm, partials) = scratch.split_at_mut(c_out * k);
 
+    // One partial (dW' then db) per group of images.
+    let partial_len = c_out * k + c_out;
     let group_work = |(g, partial): (usize, &mut [f32]), mut dx_group: Option<&mut [f32]>| {
         let (dw_part, db_part) = partial.split_at_mut(c_out * k);
         let first = g * GROUP;
         let last = (first + GROUP).min(geo.n);
-        with_scratch(k * hw, |cols, dcols| {
+        let need_dx = dx_group.is_some();
+        let hw_pad = hw.next_multiple_of(LANES);
+        let (dcols_len, dy_pad_len) = if need_dx { (k * hw, c_out * hw_pad) } else { (0, 0) };
+        with_scratch([in_item, hw * ld, dcols_len, dy_pad_len], |[xt, rows, dcols, dy_pad]| {
             for (slot, n) in (first..last).enumerate() {
                 let x_n = &x[n * in_item..(n + 1) * in_item];
                 let dy_n = &dy[n * out_item..(n + 1) * out_item];
-                let dy_mat = MatRef::row_major(dy_n, c_out, hw).expect("output item");
-                let cols_n: &[f32] = if cols_are_input(geo) {
-                    x_n
-                } else {
-                    im2col(geo, x_n, cols);
-                    cols
-                };
-                let cols_t = MatRef::row_major(cols_n, k, hw).expect("columns").t();
-                let beta = if slot == 0 { 0.0 } else { 1.0 };
-                gemm(1.0, dy_mat, cols_t, beta, MatMut::row_major(dw_part, c_out, k).expect("dW partial"));
+                to_channels_last(c_in, geo.h * geo.w, x_n, xt);
+                im2row(geo, xt, rows, ld);
+                let init = if slot == 0 { Init::Zero } else { Init::Accumulate };
+                let dy_rows = Strided { data: dy_n, rs: hw, cs: 1 };
+                kernel::gemm(c_out, k, hw, dy_rows, rows, ld, dw_part, k, init);
                 for (acc, row) in db_part.iter_mut().zip(dy_n.chunks_exact(hw)) {
                     *acc += simd::sum(row);
                 }
                 if let Some(dx_group) = dx_group.as_deref_mut() {
+                    // dcols = Wᵀ·dY_n with pixels as the vector axis. The kernel reads dY_n's rows
+                    // in whole vectors: in place when the buffer extends far enough past this
+                    // image's last row, else (the batch's last image) from a padded copy.
+                    let (dy_b, ldb): (&[f32], usize) = if (c_out - 1) * hw + hw_pad <= dy.len() - n * out_item
+                    {
+                        (&dy[n * out_item..], hw)
+                    } else {
+                        for (dst, src) in dy_pad.chunks_exact_mut(hw_pad).zip(dy_n.chunks_exact(hw)) {
+                            dst[..hw].copy_from_slice(src);
+                            dst[hw..].fill(0.0);
+                        }
+                        (dy_pad, hw_pad)
+                    };
+                    let w_t = Strided { data: w, rs: 1, cs: k };
+                    kernel::gemm(k, hw, c_out, w_t, dy_b, ldb, dcols, hw, Init::Zero);
                     let dx_n = &mut dx_group[slot * in_item..(slot + 1) * in_item];
                     dx_n.fill(0.0);
-                    gemm(1.0, w_t, dy_mat, 0.0, MatMut::row_major(dcols, k, hw).expect("scratch"));
-                    col2im_add(geo, dcols, dx_n);
+                    col2im_add_consuming(geo, dcols, dx_n);
                 }
             }
         });
@@ -141,7 +167,13 @@ pub fn conv2d_backward_into(
     }
 
     for partial in partials.chunks_exact(partial_len) {
-        simd::add_assign(dw, &partial[..c_out * k]);
+        simd::add_assign(dw_perm, &partial[..c_out * k]);
         simd::add_assign(db, &partial[c_out * k..]);
     }
+    for (dst, src) in dw.chunks_exact_mut(k).zip(dw_perm.chunks_exact(k)) {
+        for (col, &v) in src.iter().enumerate() {
+            dst[reorder(col)] = v;
+        }
+    }
+    give_back(scratch);
 }

@@ -1,20 +1,15 @@
-//! Convolution forward pass: `im2col` of each image, then one GEMM `Y_n = W · cols_n`, plus bias.
+//! Convolution forward pass: `im2col` of each image, then one GEMM `Y_n = W · cols_n (+ b)`.
 //!
 //! Images run in parallel (one rayon task each); each task reuses its thread's scratch buffer.
+//! The GEMM is the crate's own micro-kernel ([`crate::kernel`]) with the image's pixels as the
+//! vector axis; the column matrix is laid out with rows padded to whole vectors, and the bias is
+//! the accumulators' starting value, so the output is written exactly once.
 
+use crate::kernel::{self, Init, LANES, Strided};
 use crate::scratch::with_scratch;
-use crate::{Conv2dParams, ConvError, ConvGeometry, im2col::im2col};
+use crate::{Conv2dParams, ConvError, ConvGeometry, im2col::im2col_strided};
 use atrous_tensor::Tensor;
-use atrous_tensor::gemm::{MatMut, MatRef, gemm};
 use rayon::prelude::*;
-
-/// True when the column matrix of an image is the image itself (1×1 kernel, stride 1, no
-/// padding), so `im2col` can be skipped.
-pub(crate) fn cols_are_input(geo: &ConvGeometry) -> bool {
-    let p = geo.params;
-    p.kernel == (1, 1) && p.stride == (1, 1) && p.padding == (0, 0)
-}
-
 /// Checks that a bias, if any, is `[C_out]`.
 pub(crate) fn check_bias(
     op: &'static str,
@@ -58,21 +53,13 @@ pub fn conv2d_forward_into(geo: &ConvGeometry, x: &[f32], w: &[f32], b: Option<&
         return;
     }
     let (k, hw) = (geo.col_rows(), geo.col_cols());
-    let w_mat = MatRef::row_major(w, geo.c_out, k).expect("weight length checked above");
+    let ld = hw.next_multiple_of(LANES);
+    let init = b.map_or(Init::Zero, Init::Bias);
+    let a = Strided { data: w, rs: k, cs: 1 };
     y.par_chunks_mut(geo.output_item()).zip(x.par_chunks(geo.input_item())).for_each(|(y_n, x_n)| {
-        let out = MatMut::row_major(y_n, geo.c_out, hw).expect("output item length");
-        if cols_are_input(geo) {
-            gemm(1.0, w_mat, MatRef::row_major(x_n, k, hw).expect("input item length"), 0.0, out);
-        } else {
-            with_scratch(k * hw, |cols, _| {
-                im2col(geo, x_n, cols);
-                gemm(1.0, w_mat, MatRef::row_major(cols, k, hw).expect("scratch length"), 0.0, out);
-            });
-        }
-        if let Some(b) = b {
-            for (row, &bias) in y_n.chunks_exact_mut(hw).zip(b) {
-                row.iter_mut().for_each(|v| *v += bias);
-            }
-        }
+        with_scratch([k * ld, 0, 0, 0], |[cols, ..]| {
+            im2col_strided(geo, x_n, cols, ld);
+            kernel::gemm(geo.c_out, hw, k, a, cols, ld, y_n, hw, init);
+        });
     });
 }

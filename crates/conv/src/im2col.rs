@@ -15,6 +15,7 @@
 
 use crate::ConvGeometry;
 use atrous_tensor::simd;
+use wide::f32x16;
 
 /// Output positions `o` in `0..n_out` whose input index `o·stride + offset` lies in `0..n_in`.
 fn valid_range(n_out: usize, n_in: usize, stride: usize, offset: isize) -> std::ops::Range<usize> {
@@ -37,21 +38,53 @@ fn tap_offset(tap: usize, dilation: usize, padding: usize) -> isize {
 /// # Panics
 /// If the slice lengths do not match `geo`.
 pub fn im2col(geo: &ConvGeometry, x: &[f32], cols: &mut [f32]) {
+    assert_eq!(cols.len(), geo.col_rows() * geo.col_cols(), "im2col: column buffer length");
+    im2col_strided(geo, x, cols, geo.col_cols());
+}
+
+/// [`im2col`] into rows `ld ≥ H_out·W_out` apart; each row's tail `H_out·W_out..ld` is zeroed
+/// (the micro-kernel reads whole vectors).
+///
+/// # Panics
+/// If the slice lengths do not match `geo`.
+pub(crate) fn im2col_strided(geo: &ConvGeometry, x: &[f32], cols: &mut [f32], ld: usize) {
     let (k_h, k_w) = geo.params.kernel;
     let (s_h, s_w) = geo.params.stride;
     let (p_h, p_w) = geo.params.padding;
     let (d_h, d_w) = geo.params.dilation;
     let (h, w, h_out, w_out) = (geo.h, geo.w, geo.h_out, geo.w_out);
+    let hw_out = h_out * w_out;
     assert_eq!(x.len(), geo.input_item(), "im2col: input length");
-    assert_eq!(cols.len(), geo.col_rows() * geo.col_cols(), "im2col: column buffer length");
+    assert!(ld >= hw_out && cols.len() >= geo.col_rows() * ld, "im2col: column buffer length");
 
-    for (row, col_row) in cols.chunks_exact_mut(h_out * w_out).enumerate() {
+    for (row, padded_row) in cols.chunks_exact_mut(ld).take(geo.col_rows()).enumerate() {
+        let (col_row, tail) = padded_row.split_at_mut(hw_out);
+        tail.fill(0.0);
         let (c, i, j) = (row / (k_h * k_w), row / k_w % k_h, row % k_w);
         let plane = &x[c * h * w..(c + 1) * h * w];
         let off_h = tap_offset(i, d_h, p_h);
         let off_w = tap_offset(j, d_w, p_w);
         let rows_in = valid_range(h_out, h, s_h, off_h);
         let cols_in = valid_range(w_out, w, s_w, off_w);
+        if (s_h, s_w) == (1, 1) && w_out == w {
+            // Output rows are as long as input rows, so the whole tap row is one contiguous run
+            // of the plane, shifted: one block copy, then zero the padding columns it overwrote.
+            let shift = off_h * w as isize + off_w;
+            if rows_in.is_empty() || cols_in.is_empty() {
+                col_row.fill(0.0);
+                continue;
+            }
+            let (first, last) = (rows_in.start * w + cols_in.start, (rows_in.end - 1) * w + cols_in.end);
+            col_row[..first].fill(0.0);
+            col_row[last..].fill(0.0);
+            let src = (first as isize + shift) as usize;
+            col_row[first..last].copy_from_slice(&plane[src..src + (last - first)]);
+            for out in col_row[rows_in.start * w..rows_in.end * w].chunks_exact_mut(w) {
+                out[..cols_in.start].fill(0.0);
+                out[cols_in.end..].fill(0.0);
+            }
+            continue;
+        }
         for (oh, out) in col_row.chunks_exact_mut(w_out).enumerate() {
             if !rows_in.contains(&oh) || cols_in.is_empty() {
                 out.fill(0.0);
@@ -109,6 +142,128 @@ pub fn col2im_add(geo: &ConvGeometry, cols: &[f32], dx: &mut [f32]) {
             } else {
                 for (t, &v) in src.iter().enumerate() {
                     dst[first as usize + t * s_w] += v;
+                }
+            }
+        }
+    }
+}
+
+/// [`col2im_add`] for a column matrix the caller no longer needs: with stride 1 and `W_out = W`
+/// each tap row goes back as one contiguous block add, after its padding entries are zeroed in
+/// `cols` (so they add nothing). Other settings take [`col2im_add`]'s path.
+///
+/// # Panics
+/// If the slice lengths do not match `geo`.
+pub(crate) fn col2im_add_consuming(geo: &ConvGeometry, cols: &mut [f32], dx: &mut [f32]) {
+    let (h, w, h_out, w_out) = (geo.h, geo.w, geo.h_out, geo.w_out);
+    let hw_out = h_out * w_out;
+    assert_eq!(dx.len(), geo.input_item(), "col2im: image length");
+    assert_eq!(cols.len(), geo.col_rows() * hw_out, "col2im: column buffer length");
+    if geo.params.stride != (1, 1) || w_out != w {
+        return col2im_add(geo, cols, dx);
+    }
+    let (k_h, k_w) = geo.params.kernel;
+    let (p_h, p_w) = geo.params.padding;
+    let (d_h, d_w) = geo.params.dilation;
+    for (row, col_row) in cols.chunks_exact_mut(hw_out).enumerate() {
+        let (c, i, j) = (row / (k_h * k_w), row / k_w % k_h, row % k_w);
+        let plane = &mut dx[c * h * w..(c + 1) * h * w];
+        let (off_h, off_w) = (tap_offset(i, d_h, p_h), tap_offset(j, d_w, p_w));
+        let rows_in = valid_range(h_out, h, 1, off_h);
+        let cols_in = valid_range(w_out, w, 1, off_w);
+        if rows_in.is_empty() || cols_in.is_empty() {
+            continue;
+        }
+        for out in col_row[rows_in.start * w..rows_in.end * w].chunks_exact_mut(w) {
+            out[..cols_in.start].fill(0.0);
+            out[cols_in.end..].fill(0.0);
+        }
+        let (first, last) = (rows_in.start * w + cols_in.start, (rows_in.end - 1) * w + cols_in.end);
+        let dst = (first as isize + off_h * w as isize + off_w) as usize;
+        simd::add_assign(&mut plane[dst..dst + (last - first)], &col_row[first..last]);
+    }
+}
+
+/// Transposes one image `x [C, P]` (channels first) into `xt [P, C]` (channels last).
+pub(crate) fn to_channels_last(c: usize, p: usize, x: &[f32], xt: &mut [f32]) {
+    assert!(x.len() == c * p && xt.len() == c * p, "to_channels_last: lengths");
+    for (pix, out) in xt.chunks_exact_mut(c).enumerate() {
+        for (ch, v) in out.iter_mut().enumerate() {
+            *v = x[ch * p + pix];
+        }
+    }
+}
+
+const LANES: usize = 16;
+
+#[inline(always)]
+fn load(chunk: &[f32]) -> f32x16 {
+    f32x16::new(chunk.try_into().expect("chunk of 16 lanes"))
+}
+
+#[inline(always)]
+fn store(chunk: &mut [f32], v: f32x16) {
+    chunk.copy_from_slice(v.as_array());
+}
+
+/// `dst.copy_from_slice(src)` for the few channels of one tap, inline in whole vectors when the
+/// length allows (a `memcpy` call per tap costs more than the copy).
+#[inline(always)]
+fn copy_short(dst: &mut [f32], src: &[f32]) {
+    if dst.len() % LANES == 0 {
+        for (d, s) in dst.chunks_exact_mut(LANES).zip(src.chunks_exact(LANES)) {
+            store(d, load(s));
+        }
+    } else {
+        dst.copy_from_slice(src);
+    }
+}
+
+/// The transposed column matrix ("im2row") of one channels-last image `xt [H·W, C_in]`: one row
+/// per output pixel, `rows[pixel, tap·C_in + c] = x[c, ih, iw]` (0 for padding taps), rows `ld ≥
+/// C_in·k_h·k_w` apart with zeroed tails. Each tap copies `C_in` contiguous channels at once.
+///
+/// # Panics
+/// If the slice lengths do not match `geo`.
+pub(crate) fn im2row(geo: &ConvGeometry, xt: &[f32], rows: &mut [f32], ld: usize) {
+    let (c_in, k) = (geo.c_in, geo.col_rows());
+    assert_eq!(xt.len(), geo.input_item(), "im2row: input length");
+    assert!(ld >= k && rows.len() >= geo.col_cols() * ld, "im2row: row buffer length");
+    for row in rows.chunks_exact_mut(ld).take(geo.col_cols()) {
+        row[k..].fill(0.0);
+    }
+    let (k_h, k_w) = geo.params.kernel;
+    let (s_h, s_w) = geo.params.stride;
+    let (p_h, p_w) = geo.params.padding;
+    let (d_h, d_w) = geo.params.dilation;
+    let (w, h_out, w_out) = (geo.w, geo.h_out, geo.w_out);
+    // Taps outer, so each tap's valid output range is computed once and the inner loop is a
+    // plain strided copy with no per-pixel bounds logic.
+    for i in 0..k_h {
+        let off_h = tap_offset(i, d_h, p_h);
+        let rows_in = valid_range(h_out, geo.h, s_h, off_h);
+        for j in 0..k_w {
+            let tap = i * k_w + j;
+            let off_w = tap_offset(j, d_w, p_w);
+            let cols_in = valid_range(w_out, w, s_w, off_w);
+            for oh in 0..h_out {
+                let at = |ow: usize| (oh * w_out + ow) * ld + tap * c_in;
+                let valid = if rows_in.contains(&oh) { cols_in.clone() } else { 0..0 };
+                for ow in (0..w_out).filter(|ow| !valid.contains(ow)) {
+                    rows[at(ow)..at(ow) + c_in].fill(0.0);
+                }
+                if valid.is_empty() {
+                    continue;
+                }
+                let ih = ((oh * s_h) as isize + off_h) as usize;
+                for ow in valid {
+                    let src = (ih * w + ((ow * s_w) as isize + off_w) as usize) * c_in;
+                    let dst = at(ow);
+                    if c_in == 1 {
+                        rows[dst] = xt[src];
+                    } else {
+                        copy_short(&mut rows[dst..dst + c_in], &xt[src..src + c_in]);
+                    }
                 }
             }
         }

@@ -36,6 +36,7 @@ mod backward;
 mod error;
 mod forward;
 pub mod im2col;
+mod kernel;
 pub mod naive;
 mod params;
 mod pool;

@@ -87,6 +87,31 @@ proptest! {
     }
 }
 
+/// Stride 1 with `W_out = W` ("same" width: `p_w = d_w·(k_w − 1)/2`, odd `k_w`), where im2col
+/// and col2im take their block-copy fast path; the height padding is free. Odd sizes, pixel
+/// counts that are and are not whole vectors, more channels than one vector.
+fn same_width_case() -> impl Strategy<Value = Case> {
+    (
+        (1usize..=3, 1usize..=20, 1usize..=5, 1usize..=16, 1usize..=17),
+        (prop_oneof![Just(1usize), Just(3), Just(5)], 1usize..=5, 0usize..=4, 1usize..=4),
+        any::<u64>(),
+    )
+        .prop_map(|((n, c_in, c_out, h, w), (k_w, d_w, p_h, d_h), seed)| {
+            let k_h = 3;
+            let params =
+                Conv2dParams::new((k_h, k_w), (1, 1), (p_h, d_w * (k_w - 1) / 2), (d_h, d_w)).unwrap();
+            Case { n, c_in, c_out, h, w, params, seed }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn same_width_fast_path_matches_naive_oracle(case in same_width_case()) {
+        check_case(&case);
+    }
+}
+
 #[test]
 fn reference_network_layers_match_oracle_at_every_dilation() {
     // DilNet's three layers ("same" padding), small batch, dilations 1..=4.
