@@ -4,7 +4,10 @@
 //! configuration before any tensor is touched, then a `run` function. Errors travel up as
 //! `anyhow` chains and are printed once, on one line, by `main`.
 
+mod cmd_class_model;
 mod cmd_eval;
+mod cmd_localize;
+mod cmd_saliency;
 mod cmd_train;
 mod data;
 mod files;
@@ -37,6 +40,12 @@ enum Command {
     Train(cmd_train::TrainArgs),
     /// Test accuracy and loss of a model file.
     Eval(cmd_eval::EvalArgs),
+    /// Image-specific class saliency maps |∂S_c/∂x| of test images (Simonyan et al. §3).
+    Saliency(cmd_saliency::SaliencyArgs),
+    /// Class model visualisation: argmax_I S_c(I + m) − λ‖I‖² by gradient ascent (§2).
+    ClassModel(cmd_class_model::ClassModelArgs),
+    /// Weakly supervised localisation: saliency-seeded graph cut, scored against the ink (§3.1).
+    Localize(cmd_localize::LocalizeArgs),
 }
 
 /// Sizes rayon's global pool once; 0 keeps one worker per core.
@@ -54,6 +63,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Train(args) => cmd_train::run(&args),
         Command::Eval(args) => cmd_eval::run(&args),
+        Command::Saliency(args) => cmd_saliency::run(&args),
+        Command::ClassModel(args) => cmd_class_model::run(&args),
+        Command::Localize(args) => cmd_localize::run(&args),
     }
 }
 

@@ -134,21 +134,16 @@ pub fn grid(rows: &[Vec<RgbImage>], scale: usize, gap: usize) -> RgbImage {
     out
 }
 
-/// One row per image: input | saliency heat map | overlay. `images` and `maps` hold `side²`
-/// values per item.
+/// One column per image; rows: input, saliency heat map, overlay. `images` and `maps` hold
+/// `side²` values per item.
 pub fn saliency_grid(images: &[f32], maps: &[f32], side: usize, scale: usize) -> RgbImage {
     let plane = side * side;
-    let rows: Vec<Vec<RgbImage>> = images
-        .chunks_exact(plane)
-        .zip(maps.chunks_exact(plane))
-        .map(|(img, map)| {
-            vec![
-                grey(img, side, 0.0, 1.0),
-                heat(map, side, colorous::INFERNO),
-                overlay(img, map, side, colorous::INFERNO),
-            ]
-        })
-        .collect();
+    let pairs: Vec<(&[f32], &[f32])> = images.chunks_exact(plane).zip(maps.chunks_exact(plane)).collect();
+    let rows = vec![
+        pairs.iter().map(|(img, _)| grey(img, side, 0.0, 1.0)).collect(),
+        pairs.iter().map(|(_, map)| heat(map, side, colorous::INFERNO)).collect(),
+        pairs.iter().map(|(img, map)| overlay(img, map, side, colorous::INFERNO)).collect(),
+    ];
     grid(&rows, scale, 2)
 }
 
@@ -184,9 +179,88 @@ pub fn class_model_grid(images: &[f32], mean: &[f32], side: usize, scale: usize)
     grid(&[top, bottom], scale, 2)
 }
 
+/// Draws the outline of the box rows `top..bottom`, columns `left..right` (half-open, in
+/// picture pixels), clipped to the picture.
+pub fn draw_box(image: &mut RgbImage, top: usize, left: usize, bottom: usize, right: usize, colour: [u8; 3]) {
+    if top >= bottom || left >= right {
+        return;
+    }
+    let (bottom, right) = (bottom.min(image.height), right.min(image.width));
+    for c in left..right {
+        for r in [top, bottom - 1] {
+            if r < image.height {
+                image.set(r, c, colour);
+            }
+        }
+    }
+    for r in top..bottom {
+        for c in [left, right - 1] {
+            if c < image.width {
+                image.set(r, c, colour);
+            }
+        }
+    }
+}
+
+/// Colour of the segmentation's box in [`localization_grid`].
+pub const SEGMENT_BOX: [u8; 3] = [230, 30, 30];
+/// Colour of the ink's box in [`localization_grid`].
+pub const INK_BOX: [u8; 3] = [40, 200, 60];
+
+/// One localised image: its pixels, saliency map, graph-cut mask and the two boxes
+/// (`(top, left, bottom, right)`, half-open, in image pixels).
+#[derive(Clone, Copy, Debug)]
+pub struct LocalizedView<'a> {
+    /// `side²` pixels in `[0, 1]`.
+    pub image: &'a [f32],
+    /// `side²` saliency values.
+    pub map: &'a [f32],
+    /// `side²` foreground flags.
+    pub mask: &'a [bool],
+    /// The segmentation's box.
+    pub bbox: Option<(usize, usize, usize, usize)>,
+    /// The ink's box.
+    pub ink_box: Option<(usize, usize, usize, usize)>,
+}
+
+/// One row per image: input | saliency heat map | foreground (white) over the dimmed input with
+/// the segmentation's box in red and the ink's box in green.
+pub fn localization_grid(views: &[LocalizedView<'_>], side: usize, scale: usize) -> RgbImage {
+    let scale = scale.max(1);
+    let rows: Vec<Vec<RgbImage>> = views
+        .iter()
+        .map(|v| {
+            let seg: Vec<f32> =
+                v.image.iter().zip(v.mask).map(|(&p, &m)| if m { 1.0 } else { 0.35 * p }).collect();
+            let mut seg = grey(&seg, side, 0.0, 1.0).upscale(scale);
+            for (b, colour) in [(v.ink_box, INK_BOX), (v.bbox, SEGMENT_BOX)] {
+                if let Some((t, l, bo, r)) = b {
+                    draw_box(&mut seg, t * scale, l * scale, bo * scale, r * scale, colour);
+                }
+            }
+            vec![
+                grey(v.image, side, 0.0, 1.0).upscale(scale),
+                heat(v.map, side, colorous::INFERNO).upscale(scale),
+                seg,
+            ]
+        })
+        .collect();
+    grid(&rows, 1, 2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn draw_box_outlines_only() {
+        let mut img = RgbImage::filled(5, 5, [0; 3]);
+        draw_box(&mut img, 1, 1, 4, 4, [9; 3]);
+        assert_eq!(img.pixel(1, 1), [9; 3]);
+        assert_eq!(img.pixel(3, 2), [9; 3]);
+        assert_eq!(img.pixel(2, 2), [0; 3]);
+        assert_eq!(img.pixel(0, 0), [0; 3]);
+    }
 
     #[test]
     fn upscale_repeats_each_pixel() {

@@ -1,0 +1,220 @@
+//! `atrous saliency`, `atrous class-model` and `atrous localize` end to end on a small model
+//! trained by the real binary, plus their one-line errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn atrous(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_atrous")).args(args).output().expect("the binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("atrous-saliency-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A narrow DilNet(2) trained for one epoch on 10,000 images (313 steps of 32), shared by the tests of this file.
+fn model() -> &'static str {
+    static MODEL: OnceLock<String> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let run = scratch("model");
+        let o = atrous(&[
+            "train",
+            "--dilation",
+            "2",
+            "--channels",
+            "8",
+            "16",
+            "16",
+            "--train-limit",
+            "10000",
+            "--batch-size",
+            "32",
+            "--test-limit",
+            "200",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+            run.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "training failed: {}", stderr(&o));
+        run.join("model.safetensors").to_str().unwrap().to_owned()
+    })
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Shape and values of a `.npy` file written by atrous (format 1.0, `<f4`, C order).
+fn read_npy(path: &Path) -> (String, Vec<f32>) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00");
+    let len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+    assert_eq!((10 + len) % 64, 0, "header not aligned");
+    let header = String::from_utf8(bytes[10..10 + len].to_vec()).unwrap();
+    assert!(header.contains("'descr': '<f4'") && header.contains("'fortran_order': False"));
+    let shape = header[header.find("'shape': ").unwrap() + 9..header.find(", }").unwrap()].to_owned();
+    let data = bytes[10 + len..].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+    (shape, data)
+}
+
+fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", path.display());
+}
+
+fn assert_one_line_error(o: &Output, needle: &str) {
+    assert!(!o.status.success(), "expected failure, got success");
+    let err = stderr(o);
+    assert_eq!(err.trim_end().lines().count(), 1, "error is not one line: {err:?}");
+    assert!(err.contains(needle), "{err:?} lacks {needle:?}");
+}
+
+#[test]
+fn saliency_writes_maps_index_and_picture() {
+    let out = scratch("saliency");
+    let o = atrous(&["saliency", "--model", model(), "--images", "5..25", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (shape, maps) = read_npy(&out.join("maps.npy"));
+    assert_eq!(shape, "(20, 28, 28)");
+    assert!(maps.iter().all(|&m| m >= 0.0 && m.is_finite()));
+    assert!(maps.chunks(784).all(|m| m.iter().any(|&v| v > 0.0)), "an all-zero map");
+    let index = json(&out.join("index.json"));
+    let entries = index["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 20);
+    assert_eq!(entries[0]["image"], 5);
+    assert_eq!(entries[19]["image"], 24);
+    // The default target is the prediction; labels are MNIST's (test image 5 is a 1).
+    assert_eq!(entries[0]["label"], 1);
+    assert!(entries.iter().all(|e| e["target"] == e["prediction"]));
+    let correct = entries.iter().filter(|e| e["label"] == e["prediction"]).count();
+    assert!(correct >= 16, "only {correct}/20 correct");
+    assert_png(&out.join("saliency.png"));
+
+    // A fixed class and the true label are explained as asked.
+    let o = atrous(&[
+        "saliency",
+        "--model",
+        model(),
+        "--images",
+        "0..4",
+        "--target",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(json(&out.join("index.json"))["entries"].as_array().unwrap().iter().all(|e| e["target"] == 3));
+    let o = atrous(&[
+        "saliency",
+        "--model",
+        model(),
+        "--images",
+        "0..4",
+        "--target",
+        "label",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let index = json(&out.join("index.json"));
+    assert!(index["entries"].as_array().unwrap().iter().all(|e| e["target"] == e["label"]));
+}
+
+#[test]
+fn class_model_raises_every_class_score() {
+    let out = scratch("class-model");
+    let o = atrous(&["class-model", "--model", model(), "--steps", "50", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (shape, images) = read_npy(&out.join("class_models.npy"));
+    assert_eq!(shape, "(10, 28, 28)");
+    assert!(images.iter().any(|&v| v != 0.0));
+    let (shape, mean) = read_npy(&out.join("mean.npy"));
+    assert_eq!(shape, "(28, 28)");
+    // MNIST's mean pixel is 0.1307.
+    let avg = mean.iter().sum::<f32>() / 784.0;
+    assert!((avg - 0.1307).abs() < 1e-3, "mean image average {avg}");
+    let report = json(&out.join("class_models.json"));
+    assert_eq!(report["steps"], 50);
+    for c in 0..10 {
+        let (s0, s1) =
+            (report["initial_score"][c].as_f64().unwrap(), report["final_score"][c].as_f64().unwrap());
+        assert!(s1 > s0 + 10.0, "class {c}: S_c {s0} → {s1}");
+    }
+    assert_png(&out.join("class_models.png"));
+}
+
+#[test]
+fn localize_scores_boxes_against_the_ink() {
+    let out = scratch("localize");
+    let o = atrous(&["localize", "--model", model(), "--images", "0..100", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = json(&out.join("localize.json"));
+    assert_eq!(report["images"], 100);
+    assert_eq!(report["fg_quantile"], 0.95);
+    assert_eq!(report["bg_quantile"], 0.3);
+    let (b, m) = (report["mean_box_iou"].as_f64().unwrap(), report["mean_mask_iou"].as_f64().unwrap());
+    let whole = report["whole_image_box_iou"].as_f64().unwrap();
+    assert!(b > whole && b <= 1.0, "box IoU {b} vs whole-image {whole}");
+    assert!(m > 0.15 && m <= 1.0, "mask IoU {m}");
+    assert_png(&out.join("localize.png"));
+}
+
+#[test]
+fn bad_input_gives_one_line_errors() {
+    let out = scratch("errors");
+    let out = out.to_str().unwrap();
+    assert_one_line_error(
+        &atrous(&["saliency", "--model", model(), "--images", "9..3", "--out", out]),
+        "empty",
+    );
+    assert_one_line_error(
+        &atrous(&["saliency", "--model", model(), "--images", "a..3", "--out", out]),
+        "not an image index",
+    );
+    assert_one_line_error(
+        &atrous(&["saliency", "--model", model(), "--images", "9990..10001", "--out", out]),
+        "reaches past",
+    );
+    assert_one_line_error(
+        &atrous(&["saliency", "--model", model(), "--target", "10", "--out", out]),
+        "outside 0..9",
+    );
+    assert_one_line_error(
+        &atrous(&["saliency", "--model", model(), "--target", "best", "--out", out]),
+        "best",
+    );
+    assert_one_line_error(
+        &atrous(&["class-model", "--model", model(), "--classes", "3,12", "--out", out]),
+        "12",
+    );
+    assert_one_line_error(
+        &atrous(&["class-model", "--model", model(), "--lr=-1", "--out", out]),
+        "step size",
+    );
+    assert_one_line_error(
+        &atrous(&["localize", "--model", model(), "--fg-quantile", "0.2", "--out", out]),
+        "invalid",
+    );
+    let junk = Path::new(out).join("junk.safetensors");
+    std::fs::write(&junk, b"not a model").unwrap();
+    for cmd in ["saliency", "class-model", "localize"] {
+        assert_one_line_error(
+            &atrous(&[cmd, "--model", junk.to_str().unwrap(), "--out", out]),
+            "junk.safetensors",
+        );
+        assert_one_line_error(
+            &atrous(&[cmd, "--model", "/nonexistent/m.safetensors", "--out", out]),
+            "cannot read",
+        );
+    }
+}
