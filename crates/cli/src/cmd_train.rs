@@ -268,6 +268,11 @@ fn limit(split: &atrous_tensor::mnist::MnistSplit, n: Option<usize>) -> atrous_t
     n.map_or_else(|| split.take(split.n), |n| split.take(n))
 }
 
+/// Checks every value of `args` without reading data or writing anything.
+pub fn validate(args: &TrainArgs) -> Result<()> {
+    TrainConfig::from_args(args).map(|_| ())
+}
+
 /// Runs `atrous train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
     let config = TrainConfig::from_args(args)?;

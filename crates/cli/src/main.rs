@@ -8,10 +8,13 @@ mod cmd_class_model;
 mod cmd_eval;
 mod cmd_localize;
 mod cmd_saliency;
+mod cmd_study;
 mod cmd_train;
 mod data;
 mod files;
 mod progress;
+mod study_report;
+mod study_stats;
 
 use clap::{Parser, Subcommand};
 
@@ -46,6 +49,8 @@ enum Command {
     ClassModel(cmd_class_model::ClassModelArgs),
     /// Weakly supervised localisation: saliency-seeded graph cut, scored against the ink (§3.1).
     Localize(cmd_localize::LocalizeArgs),
+    /// Train DilNet at several dilations × seeds and report accuracy, significance and saliency statistics.
+    Study(cmd_study::StudyArgs),
 }
 
 /// Sizes rayon's global pool once; 0 keeps one worker per core.
@@ -63,6 +68,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Train(args) => cmd_train::run(&args),
         Command::Eval(args) => cmd_eval::run(&args),
+        Command::Study(args) => cmd_study::run(&args),
         Command::Saliency(args) => cmd_saliency::run(&args),
         Command::ClassModel(args) => cmd_class_model::run(&args),
         Command::Localize(args) => cmd_localize::run(&args),

@@ -144,3 +144,49 @@ fn diverging_run_stops_with_a_clear_message() {
     assert!(stderr(&o).contains("epoch 1 step"), "{}", stderr(&o));
     assert!(!run.join("model.safetensors").exists(), "a diverged first epoch must not leave a model");
 }
+
+#[test]
+fn study_writes_report_tables_and_figures_and_reuses_finished_runs() {
+    let dir = scratch("study");
+    let out = dir.join("study");
+    let args = [
+        "study",
+        "--dilations",
+        "1,2",
+        "--seeds",
+        "2",
+        "--epochs",
+        "1",
+        "--train-limit",
+        "512",
+        "--test-limit",
+        "200",
+        "--saliency-images",
+        "20",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = atrous(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(report.contains("| 1 |") && report.contains("| 2 |"), "{report}");
+    assert!(report.contains("paired t"), "{report}");
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 4, "header + 2 dilations × 2 seeds:\n{runs}");
+    assert_eq!(std::fs::read_to_string(out.join("summary.csv")).unwrap().lines().count(), 1 + 2);
+    for name in ["class_models_d1.png", "saliency_d2.png"] {
+        assert!(out.join("figures").join(name).exists(), "missing {name}");
+    }
+    // Same seed, same shapes: d=1 and d=2 runs start from identical weights, so their first
+    // checkpoints differ only through training. A second study reuses every finished run.
+    let before = std::fs::metadata(out.join("d1-s0/model.safetensors")).unwrap().modified().unwrap();
+    assert!(atrous(&args).status.success());
+    let after = std::fs::metadata(out.join("d1-s0/model.safetensors")).unwrap().modified().unwrap();
+    assert_eq!(before, after, "a finished run was trained again");
+    assert_one_line_error(&atrous(&["study", "--dilations", "1,1", "--out", out.to_str().unwrap()]), "twice");
+    assert_one_line_error(
+        &atrous(&["study", "--dilations", "1,30", "--out", out.to_str().unwrap()]),
+        "only padding",
+    );
+}
