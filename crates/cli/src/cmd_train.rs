@@ -201,7 +201,7 @@ fn save_checkpoint(dir: &Path, config: &TrainConfig, state: &RunState) -> Result
     let mut named: Vec<(&str, &Tensor)> = PARAM_NAMES.iter().copied().zip(state.model.parameters()).collect();
     named.extend(opt_named.iter().map(|(n, t)| (n.as_str(), *t)));
     let bytes = to_safetensors(&named, meta)?;
-    write_atomic(&dir.join(CHECKPOINT), &bytes)
+    Ok(write_atomic(&dir.join(CHECKPOINT), &bytes)?)
 }
 
 fn load_checkpoint(dir: &Path, config: &TrainConfig) -> Result<RunState> {
@@ -373,5 +373,5 @@ fn save_outputs(dir: &Path, config: &TrainConfig, state: &RunState, threads: usi
         "peak_rss_mib": peak_rss_mib(),
         "atrous_version": env!("CARGO_PKG_VERSION"),
     });
-    write_atomic(&dir.join(METRICS), serde_json::to_string_pretty(&metrics)?.as_bytes())
+    Ok(write_atomic(&dir.join(METRICS), serde_json::to_string_pretty(&metrics)?.as_bytes())?)
 }
