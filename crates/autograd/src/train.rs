@@ -73,6 +73,10 @@ pub fn train_step(
     Ok(BatchStats { loss: loss_value, correct, count: labels.len() })
 }
 
+/// Images per forward pass when evaluating: large enough to keep both cores busy, small enough
+/// that the activations of one pass stay near 50 MB (they scale with the batch).
+pub const EVAL_BATCH: usize = 250;
+
 /// Accuracy and mean loss over a data set.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EvalStats {

@@ -3,7 +3,7 @@
 use crate::data::load_mnist;
 use crate::files::read_model;
 use anyhow::{Result, ensure};
-use atrous_autograd::train::evaluate;
+use atrous_autograd::train::{EVAL_BATCH, evaluate};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -34,7 +34,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let (model, _) = read_model(&args.model)?;
     let mnist = load_mnist(args.data.as_deref())?;
     let test = args.test_limit.map_or_else(|| mnist.test.take(mnist.test.n), |n| mnist.test.take(n));
-    let stats = evaluate(&model, &test, 1000)?;
+    let stats = evaluate(&model, &test, EVAL_BATCH)?;
     if args.json {
         let out = json!({
             "model": args.model,

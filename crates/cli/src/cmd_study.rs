@@ -11,7 +11,7 @@ use crate::data::load_mnist;
 use crate::files::read_model;
 use crate::study_report::{DilationSummary, RunResult, write_report};
 use anyhow::{Context, Result, ensure};
-use atrous_autograd::train::{images_to_tensor, labels_of};
+use atrous_autograd::train::{EVAL_BATCH, images_to_tensor, labels_of};
 use atrous_saliency::class_model::{ClassModelConfig, class_models, mean_image};
 use atrous_saliency::localize::{LocalizeConfig, localize};
 use atrous_saliency::picture::{class_model_grid, saliency_sheet};
@@ -145,7 +145,7 @@ fn measure_run(args: &StudyArgs, d: usize, seed: u64, test: &MnistSplit) -> Resu
         .unwrap_or_default();
     let all: Vec<usize> = (0..test.n).collect();
     let mut correct = Vec::with_capacity(test.n);
-    for chunk in all.chunks(1000) {
+    for chunk in all.chunks(EVAL_BATCH) {
         let logits = model.predict(&images_to_tensor(test, chunk))?;
         let labels = labels_of(test, chunk);
         correct.extend(logits.argmax_last()?.iter().zip(&labels).map(|(p, y)| p == y));

@@ -9,7 +9,9 @@ use atrous_autograd::AutogradError;
 use atrous_autograd::io::{dilnet_config, dilnet_metadata, from_safetensors, to_safetensors};
 use atrous_autograd::nn::{DilNet, DilNetConfig, PARAM_NAMES};
 use atrous_autograd::optim::{Adam, Optimizer, Sgd};
-use atrous_autograd::train::{EvalStats, epoch_order, evaluate, images_to_tensor, labels_of, train_step};
+use atrous_autograd::train::{
+    EVAL_BATCH, EvalStats, epoch_order, evaluate, images_to_tensor, labels_of, train_step,
+};
 use atrous_tensor::Tensor;
 use atrous_tensor::mnist::Mnist;
 use atrous_tensor::rng::Rng;
@@ -323,7 +325,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         }
         let seconds = start.elapsed().as_secs_f64();
         progress.finish();
-        let EvalStats { loss: test_loss, accuracy: test_accuracy, .. } = evaluate(&state.model, &test, 1000)?;
+        let EvalStats { loss: test_loss, accuracy: test_accuracy, .. } =
+            evaluate(&state.model, &test, EVAL_BATCH)?;
         let record = json!({
             "epoch": epoch + 1,
             "train_loss": loss_sum / seen as f64,
