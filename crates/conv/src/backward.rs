@@ -17,7 +17,7 @@
 //! group order. The grouping depends on the batch size only, so `dW` and `db` are bit-identical
 //! for any thread count.
 
-use crate::im2col::{col2im_add_consuming, im2row, to_channels_last};
+use crate::im2col::{ColumnMasks, col2im_add_masked, im2row, to_channels_last};
 use crate::kernel::{self, Init, LANES, Strided};
 use crate::scratch::{give_back, take_zeroed, with_scratch};
 use crate::{Conv2dParams, ConvError, ConvGeometry};
@@ -109,6 +109,8 @@ pub fn conv2d_backward_into(
     let mut scratch = take_zeroed(c_out * k + geo.n.div_ceil(GROUP) * (c_out * k + c_out));
     let (dw_perm, partials) = scratch.split_at_mut(c_out * k);
 
+    let masks = ColumnMasks::new(geo);
+
     // One partial (dW' then db) per group of images.
     let partial_len = c_out * k + c_out;
     let group_work = |(g, partial): (usize, &mut [f32]), mut dx_group: Option<&mut [f32]>| {
@@ -148,7 +150,7 @@ pub fn conv2d_backward_into(
                     kernel::gemm(k, hw, c_out, w_t, dy_b, ldb, dcols, hw, Init::Zero);
                     let dx_n = &mut dx_group[slot * in_item..(slot + 1) * in_item];
                     dx_n.fill(0.0);
-                    col2im_add_consuming(geo, dcols, dx_n);
+                    col2im_add_masked(geo, dcols, dx_n, &masks);
                 }
             }
         });

@@ -5,9 +5,10 @@
 //! vector axis; the column matrix is laid out with rows padded to whole vectors, and the bias is
 //! the accumulators' starting value, so the output is written exactly once.
 
+use crate::im2col::{ColumnMasks, im2col_strided};
 use crate::kernel::{self, Init, LANES, Strided};
 use crate::scratch::with_scratch;
-use crate::{Conv2dParams, ConvError, ConvGeometry, im2col::im2col_strided};
+use crate::{Conv2dParams, ConvError, ConvGeometry};
 use atrous_tensor::Tensor;
 use rayon::prelude::*;
 /// Checks that a bias, if any, is `[C_out]`.
@@ -56,9 +57,10 @@ pub fn conv2d_forward_into(geo: &ConvGeometry, x: &[f32], w: &[f32], b: Option<&
     let ld = hw.next_multiple_of(LANES);
     let init = b.map_or(Init::Zero, Init::Bias);
     let a = Strided { data: w, rs: k, cs: 1 };
+    let masks = ColumnMasks::new(geo);
     y.par_chunks_mut(geo.output_item()).zip(x.par_chunks(geo.input_item())).for_each(|(y_n, x_n)| {
         with_scratch([k * ld, 0, 0, 0], |[cols, ..]| {
-            im2col_strided(geo, x_n, cols, ld);
+            im2col_strided(geo, x_n, cols, ld, &masks);
             kernel::gemm(geo.c_out, hw, k, a, cols, ld, y_n, hw, init);
         });
     });

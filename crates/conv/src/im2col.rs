@@ -39,15 +39,21 @@ fn tap_offset(tap: usize, dilation: usize, padding: usize) -> isize {
 /// If the slice lengths do not match `geo`.
 pub fn im2col(geo: &ConvGeometry, x: &[f32], cols: &mut [f32]) {
     assert_eq!(cols.len(), geo.col_rows() * geo.col_cols(), "im2col: column buffer length");
-    im2col_strided(geo, x, cols, geo.col_cols());
+    im2col_strided(geo, x, cols, geo.col_cols(), &ColumnMasks::new(geo));
 }
 
 /// [`im2col`] into rows `ld ≥ H_out·W_out` apart; each row's tail `H_out·W_out..ld` is zeroed
-/// (the micro-kernel reads whole vectors).
+/// (the micro-kernel reads whole vectors). `masks` must be [`ColumnMasks::new`] of `geo`.
 ///
 /// # Panics
 /// If the slice lengths do not match `geo`.
-pub(crate) fn im2col_strided(geo: &ConvGeometry, x: &[f32], cols: &mut [f32], ld: usize) {
+pub(crate) fn im2col_strided(
+    geo: &ConvGeometry,
+    x: &[f32],
+    cols: &mut [f32],
+    ld: usize,
+    masks: &ColumnMasks,
+) {
     let (k_h, k_w) = geo.params.kernel;
     let (s_h, s_w) = geo.params.stride;
     let (p_h, p_w) = geo.params.padding;
@@ -66,22 +72,33 @@ pub(crate) fn im2col_strided(geo: &ConvGeometry, x: &[f32], cols: &mut [f32], ld
         let off_w = tap_offset(j, d_w, p_w);
         let rows_in = valid_range(h_out, h, s_h, off_h);
         let cols_in = valid_range(w_out, w, s_w, off_w);
-        if (s_h, s_w) == (1, 1) && w_out == w {
-            // Output rows are as long as input rows, so the whole tap row is one contiguous run
-            // of the plane, shifted: one block copy, then zero the padding columns it overwrote.
-            let shift = off_h * w as isize + off_w;
-            if rows_in.is_empty() || cols_in.is_empty() {
+        if let Some(mask) = masks.column(j) {
+            // Output rows are as long as input rows, so the tap row is the plane shifted by one
+            // offset, with the horizontal padding masked to zero: whole vectors, no calls.
+            let (lo, hi) = (rows_in.start * w, rows_in.end * w);
+            if lo >= hi {
                 col_row.fill(0.0);
                 continue;
             }
-            let (first, last) = (rows_in.start * w + cols_in.start, (rows_in.end - 1) * w + cols_in.end);
-            col_row[..first].fill(0.0);
-            col_row[last..].fill(0.0);
-            let src = (first as isize + shift) as usize;
-            col_row[first..last].copy_from_slice(&plane[src..src + (last - first)]);
-            for out in col_row[rows_in.start * w..rows_in.end * w].chunks_exact_mut(w) {
-                out[..cols_in.start].fill(0.0);
-                out[cols_in.end..].fill(0.0);
+            col_row[..lo].fill(0.0);
+            col_row[hi..].fill(0.0);
+            let shift = off_h * w as isize + off_w;
+            let plane_len = (h * w) as isize;
+            let scalar =
+                |p: usize| if mask[p].to_bits() != 0 { plane[(p as isize + shift) as usize] } else { 0.0 };
+            let mut p = lo;
+            while p < hi && (p as isize + shift < 0) {
+                col_row[p] = scalar(p);
+                p += 1;
+            }
+            while p + LANES <= hi && p as isize + shift + LANES as isize <= plane_len {
+                let src = (p as isize + shift) as usize;
+                store(&mut col_row[p..p + LANES], load(&plane[src..src + LANES]) & load(&mask[p..p + LANES]));
+                p += LANES;
+            }
+            while p < hi {
+                col_row[p] = scalar(p);
+                p += 1;
             }
             continue;
         }
@@ -148,39 +165,88 @@ pub fn col2im_add(geo: &ConvGeometry, cols: &[f32], dx: &mut [f32]) {
     }
 }
 
-/// [`col2im_add`] for a column matrix the caller no longer needs: with stride 1 and `W_out = W`
-/// each tap row goes back as one contiguous block add, after its padding entries are zeroed in
-/// `cols` (so they add nothing). Other settings take [`col2im_add`]'s path.
+/// [`col2im_add`] with the stride-1, `W_out = W` fast path: each tap row goes back as a
+/// shifted run of whole-vector adds with its horizontal padding masked out. `masks` must be
+/// [`ColumnMasks::new`] of `geo`.
 ///
 /// # Panics
 /// If the slice lengths do not match `geo`.
-pub(crate) fn col2im_add_consuming(geo: &ConvGeometry, cols: &mut [f32], dx: &mut [f32]) {
+pub(crate) fn col2im_add_masked(geo: &ConvGeometry, cols: &[f32], dx: &mut [f32], masks: &ColumnMasks) {
     let (h, w, h_out, w_out) = (geo.h, geo.w, geo.h_out, geo.w_out);
     let hw_out = h_out * w_out;
     assert_eq!(dx.len(), geo.input_item(), "col2im: image length");
     assert_eq!(cols.len(), geo.col_rows() * hw_out, "col2im: column buffer length");
-    if geo.params.stride != (1, 1) || w_out != w {
+    if masks.column(0).is_none() {
         return col2im_add(geo, cols, dx);
     }
     let (k_h, k_w) = geo.params.kernel;
     let (p_h, p_w) = geo.params.padding;
     let (d_h, d_w) = geo.params.dilation;
-    for (row, col_row) in cols.chunks_exact_mut(hw_out).enumerate() {
+    let plane_len = (h * w) as isize;
+    for (row, col_row) in cols.chunks_exact(hw_out).enumerate() {
         let (c, i, j) = (row / (k_h * k_w), row / k_w % k_h, row % k_w);
+        let Some(mask) = masks.column(j) else { unreachable!("masks cover every kernel column") };
         let plane = &mut dx[c * h * w..(c + 1) * h * w];
         let (off_h, off_w) = (tap_offset(i, d_h, p_h), tap_offset(j, d_w, p_w));
         let rows_in = valid_range(h_out, h, 1, off_h);
-        let cols_in = valid_range(w_out, w, 1, off_w);
-        if rows_in.is_empty() || cols_in.is_empty() {
-            continue;
+        let (lo, hi) = (rows_in.start * w, rows_in.end * w);
+        let shift = off_h * w as isize + off_w;
+        let scalar = |plane: &mut [f32], p: usize| {
+            if mask[p].to_bits() != 0 {
+                plane[(p as isize + shift) as usize] += col_row[p];
+            }
+        };
+        let mut p = lo;
+        while p < hi && (p as isize + shift < 0) {
+            scalar(plane, p);
+            p += 1;
         }
-        for out in col_row[rows_in.start * w..rows_in.end * w].chunks_exact_mut(w) {
-            out[..cols_in.start].fill(0.0);
-            out[cols_in.end..].fill(0.0);
+        while p + LANES <= hi && p as isize + shift + LANES as isize <= plane_len {
+            // Masked lanes add +0 to a neighbouring pixel: no change.
+            let dst = &mut plane[(p as isize + shift) as usize..][..LANES];
+            store(dst, load(dst) + (load(&col_row[p..p + LANES]) & load(&mask[p..p + LANES])));
+            p += LANES;
         }
-        let (first, last) = (rows_in.start * w + cols_in.start, (rows_in.end - 1) * w + cols_in.end);
-        let dst = (first as isize + off_h * w as isize + off_w) as usize;
-        simd::add_assign(&mut plane[dst..dst + (last - first)], &col_row[first..last]);
+        while p < hi {
+            scalar(plane, p);
+            p += 1;
+        }
+    }
+}
+
+/// Which output pixels read inside the image horizontally, per kernel column, for the fast path
+/// of stride 1 and `W_out = W` (e.g. "same" padding): there, one tap row of the column matrix
+/// is the input plane shifted by a single offset, except the few padding columns at each row
+/// end, which these masks zero. Built once per call (`k_w · H_out·W_out` lanes).
+pub(crate) struct ColumnMasks {
+    /// All-ones bits for a valid lane, zero bits for padding; empty when the fast path is off.
+    bits: Vec<f32>,
+    hw_out: usize,
+}
+
+impl ColumnMasks {
+    /// The masks of `geo`, or none when its stride or widths rule the fast path out.
+    pub(crate) fn new(geo: &ConvGeometry) -> Self {
+        let hw_out = geo.col_cols();
+        if geo.params.stride != (1, 1) || geo.w_out != geo.w {
+            return ColumnMasks { bits: Vec::new(), hw_out };
+        }
+        let (k_w, p_w, d_w) = (geo.params.kernel.1, geo.params.padding.1, geo.params.dilation.1);
+        let mut bits = vec![0.0f32; k_w * hw_out];
+        for (j, mask) in bits.chunks_exact_mut(hw_out).enumerate() {
+            let cols_in = valid_range(geo.w_out, geo.w, 1, tap_offset(j, d_w, p_w));
+            for (p, lane) in mask.iter_mut().enumerate() {
+                if cols_in.contains(&(p % geo.w_out)) {
+                    *lane = f32::from_bits(u32::MAX);
+                }
+            }
+        }
+        ColumnMasks { bits, hw_out }
+    }
+
+    /// The mask of kernel column `j`, or `None` off the fast path.
+    fn column(&self, j: usize) -> Option<&[f32]> {
+        self.bits.get(j * self.hw_out..(j + 1) * self.hw_out)
     }
 }
 
@@ -229,8 +295,14 @@ pub(crate) fn im2row(geo: &ConvGeometry, xt: &[f32], rows: &mut [f32], ld: usize
     let (c_in, k) = (geo.c_in, geo.col_rows());
     assert_eq!(xt.len(), geo.input_item(), "im2row: input length");
     assert!(ld >= k && rows.len() >= geo.col_cols() * ld, "im2row: row buffer length");
-    for row in rows.chunks_exact_mut(ld).take(geo.col_cols()) {
-        row[k..].fill(0.0);
+    if ld > k {
+        // Zero each row's tail with one vector store over its last LANES lanes (`ld` is a
+        // multiple of LANES): the taps written below overwrite whatever part of it is theirs.
+        // A `fill` here would be a `memset` call per pixel.
+        assert!(ld % LANES == 0, "im2row: padded row length");
+        for row in rows.chunks_exact_mut(ld).take(geo.col_cols()) {
+            store(&mut row[ld - LANES..], f32x16::ZERO);
+        }
     }
     let (k_h, k_w) = geo.params.kernel;
     let (s_h, s_w) = geo.params.stride;
