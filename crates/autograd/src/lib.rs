@@ -25,10 +25,12 @@
 //! ```
 //!
 //! Modules: [`nn`] (layers, DilNet), [`optim`] (SGD, Adam), [`io`] (safetensors),
-//! [`gradcheck`] (finite differences).
+//! [`gradcheck`] (finite differences), [`train`] (training and evaluation loops),
+//! [`dilation_search`] (learning the dilation factor).
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod dilation_search;
 mod error;
 pub mod gradcheck;
 pub mod io;
@@ -39,4 +41,5 @@ mod tape;
 pub mod train;
 
 pub use error::{AutogradError, Result};
+pub use ops::mix::softmax;
 pub use tape::{Grads, Tape, Var};

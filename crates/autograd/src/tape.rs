@@ -9,7 +9,7 @@
 //! The backward dispatch is one exhaustive `match` over [`Op`]: an operation cannot exist without
 //! its gradient. Each operation's forward and backward sit side by side in one `ops` file.
 
-use crate::ops::{activation, conv, elementwise, linear, loss, reduce};
+use crate::ops::{activation, conv, elementwise, linear, loss, mix, reduce};
 use crate::{AutogradError, Result};
 use atrous_tensor::Tensor;
 
@@ -35,6 +35,7 @@ pub(crate) enum Op {
     Mean(reduce::MeanOp),
     PickClass(reduce::PickClassOp),
     CrossEntropy(loss::CrossEntropyOp),
+    Mix(mix::MixOp),
 }
 
 #[derive(Debug)]
@@ -180,6 +181,7 @@ impl Tape {
             Op::Mean(op) => op.backward(self, grad),
             Op::PickClass(op) => op.backward(self, grad),
             Op::CrossEntropy(op) => op.backward(grad),
+            Op::Mix(op) => op.backward(self, grad),
         }
     }
 }

@@ -69,6 +69,11 @@ fn pooling_reductions_and_losses() {
     assert_grads("mean", &[rand(&[7], 16)], |t, v| Ok(t.mean(v[0])));
     assert_grads("pick_class", &[rand(&[3, 4], 17)], |t, v| t.pick_class(v[0], &[0, 3, 2]));
     assert_grads("cross_entropy", &[rand(&[3, 4], 18)], |t, v| t.cross_entropy(v[0], &[1, 0, 3]));
+    assert_grads(
+        "mix",
+        &[rand(&[2, 3], 19), rand(&[2, 3], 20), rand(&[2, 3], 21), rand(&[3], 22)],
+        |t, v| t.mix(&v[..3], v[3]),
+    );
 }
 
 #[test]

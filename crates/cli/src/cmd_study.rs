@@ -6,6 +6,7 @@
 //! Runs already complete in the folder are reused, and an interrupted run resumes from its last
 //! checkpoint, so the study can be stopped and started again.
 
+use crate::cmd_learn::{LearnArgs, learned_section, search_seed};
 use crate::cmd_train::{self, OptimizerKind, TrainArgs};
 use crate::data::load_mnist;
 use crate::files::read_model;
@@ -38,6 +39,13 @@ pub struct StudyArgs {
     /// Learning rate (SGD with momentum 0.9).
     #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     pub lr: f32,
+    /// Epochs of the learned-dilation search per seed (question 1), mixing the study's dilations;
+    /// 0 skips it. Each search epoch costs about as many convolutions as one epoch per dilation.
+    #[arg(long, default_value_t = 1)]
+    pub learn_epochs: usize,
+    /// Learning rate of the mixing logits in the search (Adam).
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
+    pub arch_lr: f32,
     /// Test images used for saliency statistics and localisation.
     #[arg(long, default_value_t = 1000)]
     pub saliency_images: usize,
@@ -206,6 +214,32 @@ fn figures(
     Ok((cm.scores, cm.probabilities))
 }
 
+fn learn_args(args: &StudyArgs) -> LearnArgs {
+    LearnArgs {
+        candidates: args.dilations.clone(),
+        seeds: args.seeds,
+        epochs: args.learn_epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        arch_lr: args.arch_lr,
+        threads: 0,
+        data: args.data.clone(),
+        train_limit: args.train_limit,
+        test_limit: args.test_limit,
+        out: args.out.join("learn"),
+        quiet: args.quiet,
+    }
+}
+
+/// The dilation with the highest mean test accuracy across seeds.
+fn best_fixed_dilation(args: &StudyArgs, runs: &[RunResult]) -> Option<usize> {
+    let mean = |d: usize| {
+        let accs: Vec<f64> = runs.iter().filter(|r| r.dilation == d).map(|r| r.accuracy).collect();
+        accs.iter().sum::<f64>() / accs.len().max(1) as f64
+    };
+    args.dilations.iter().copied().max_by(|&a, &b| mean(a).total_cmp(&mean(b)))
+}
+
 /// Runs `atrous study`.
 pub fn run(args: &StudyArgs) -> Result<()> {
     ensure!(!args.dilations.is_empty(), "--dilations needs at least one value");
@@ -218,6 +252,10 @@ pub fn run(args: &StudyArgs) -> Result<()> {
     // Check every run's configuration before training anything.
     for &d in &args.dilations {
         cmd_train::validate(&train_args(args, d, 0, false))?;
+    }
+    let learn = (args.learn_epochs > 0).then(|| learn_args(args));
+    if let Some(learn) = &learn {
+        learn.validate()?;
     }
     crate::set_threads(args.threads)?;
     for &d in &args.dilations {
@@ -240,7 +278,19 @@ pub fn run(args: &StudyArgs) -> Result<()> {
         summaries.push(DilationSummary::new(d, &results, class_scores, class_probs));
         runs.extend(results);
     }
-    write_report(args, &runs, &summaries)?;
+    let learned = match &learn {
+        Some(learn) => {
+            if !args.quiet {
+                eprintln!("study: learning the dilation ({} seed(s))", learn.seeds);
+            }
+            let records =
+                (0..learn.seeds).map(|s| search_seed(learn, s, &train, &test)).collect::<Result<Vec<_>>>()?;
+            let best = best_fixed_dilation(args, &runs);
+            Some(learned_section(learn, &records, best))
+        }
+        None => None,
+    };
+    write_report(args, &runs, &summaries, learned.as_deref())?;
     if !args.quiet {
         eprintln!("study: report in {}", args.out.join("REPORT.md").display());
     }

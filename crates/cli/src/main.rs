@@ -6,6 +6,7 @@
 
 mod cmd_class_model;
 mod cmd_eval;
+mod cmd_learn;
 mod cmd_localize;
 mod cmd_saliency;
 mod cmd_study;
@@ -51,6 +52,8 @@ enum Command {
     Localize(cmd_localize::LocalizeArgs),
     /// Train DilNet at several dilations × seeds and report accuracy, significance and saliency statistics.
     Study(cmd_study::StudyArgs),
+    /// Learn each layer's dilation by gradient descent over a mixture of candidate dilations.
+    LearnDilation(cmd_learn::LearnArgs),
 }
 
 /// Sizes rayon's global pool once; 0 keeps one worker per core.
@@ -69,6 +72,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => cmd_train::run(&args),
         Command::Eval(args) => cmd_eval::run(&args),
         Command::Study(args) => cmd_study::run(&args),
+        Command::LearnDilation(args) => cmd_learn::run(&args),
         Command::Saliency(args) => cmd_saliency::run(&args),
         Command::ClassModel(args) => cmd_class_model::run(&args),
         Command::Localize(args) => cmd_localize::run(&args),

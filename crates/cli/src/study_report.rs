@@ -57,7 +57,12 @@ fn stat(runs: &[&RunResult], f: impl Fn(&RunResult) -> f64) -> (f64, f64) {
 }
 
 /// Writes `runs.csv`, `summary.csv` and `REPORT.md` into the study folder.
-pub fn write_report(args: &StudyArgs, runs: &[RunResult], summaries: &[DilationSummary]) -> Result<()> {
+pub fn write_report(
+    args: &StudyArgs,
+    runs: &[RunResult],
+    summaries: &[DilationSummary],
+    learned: Option<&str>,
+) -> Result<()> {
     let mut runs_csv =
         String::from("dilation,seed,test_accuracy,ink_share,spread_px,box_iou,mask_iou,mean_epoch_seconds\n");
     for r in runs {
@@ -220,7 +225,8 @@ pub fn write_report(args: &StudyArgs, runs: &[RunResult], summaries: &[DilationS
     }
     writeln!(
         md,
-        "\n## Can the best dilation be learned? (question 1)\n\nNot measured by this study: it compares fixed dilations. A learnable dilation is future work.\n"
+        "\n## Can the best dilation be learned? (question 1)\n\n{}",
+        learned.unwrap_or("Not measured in this study (`--learn-epochs 0`).\n")
     )?;
     writeln!(md, "Tables: `runs.csv` (one row per run), `summary.csv` (one row per dilation).")?;
     write_atomic(&args.out.join("REPORT.md"), md.as_bytes())?;

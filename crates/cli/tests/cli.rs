@@ -172,6 +172,15 @@ fn study_writes_report_tables_and_figures_and_reuses_finished_runs() {
     let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
     assert!(report.contains("| 1 |") && report.contains("| 2 |"), "{report}");
     assert!(report.contains("paired t"), "{report}");
+    assert!(report.contains("learned dilations"), "the learned-dilation section is missing:\n{report}");
+    let seed0: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("learn/seed-0.json")).unwrap()).unwrap();
+    let weights = seed0["weights"].as_array().unwrap();
+    assert_eq!(weights.len(), 3, "one weight vector per conv layer");
+    for w in weights {
+        let sum: f64 = w.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).sum();
+        assert!((sum - 1.0).abs() < 1e-4, "mixing weights sum to {sum}");
+    }
     let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     assert_eq!(runs.lines().count(), 1 + 4, "header + 2 dilations × 2 seeds:\n{runs}");
     assert_eq!(std::fs::read_to_string(out.join("summary.csv")).unwrap().lines().count(), 1 + 2);

@@ -6,4 +6,5 @@ pub(crate) mod conv;
 pub(crate) mod elementwise;
 pub(crate) mod linear;
 pub(crate) mod loss;
+pub(crate) mod mix;
 pub(crate) mod reduce;
