@@ -5,7 +5,7 @@
 //! vector axis; the column matrix is laid out with rows padded to whole vectors, and the bias is
 //! the accumulators' starting value, so the output is written exactly once.
 
-use crate::im2col::{ColumnMasks, im2col_strided};
+use crate::im2col::{ColumnMasks, ShiftedPlanes, im2col_strided};
 use crate::kernel::{self, Init, LANES, Strided};
 use crate::scratch::with_scratch;
 use crate::{Conv2dParams, ConvError, ConvGeometry};
@@ -57,6 +57,16 @@ pub fn conv2d_forward_into(geo: &ConvGeometry, x: &[f32], w: &[f32], b: Option<&
     let ld = hw.next_multiple_of(LANES);
     let init = b.map_or(Init::Zero, Init::Bias);
     let a = Strided { data: w, rs: k, cs: 1 };
+    if let Some(planes) = ShiftedPlanes::new(geo) {
+        // Stride 1, W_out = W: read the column matrix from shifted plane copies, never write it.
+        y.par_chunks_mut(geo.output_item()).zip(x.par_chunks(geo.input_item())).for_each(|(y_n, x_n)| {
+            with_scratch([planes.len, 0, 0, 0], |[buf, ..]| {
+                planes.fill(geo, x_n, buf);
+                kernel::gemm_rows(geo.c_out, hw, k, a, buf, &planes.rows, y_n, hw, init);
+            });
+        });
+        return;
+    }
     let masks = ColumnMasks::new(geo);
     y.par_chunks_mut(geo.output_item()).zip(x.par_chunks(geo.input_item())).for_each(|(y_n, x_n)| {
         with_scratch([k * ld, 0, 0, 0], |[cols, ..]| {

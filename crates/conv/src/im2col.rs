@@ -250,6 +250,117 @@ impl ColumnMasks {
     }
 }
 
+/// The forward pass's column matrix without writing it, for stride 1 and `W_out = W`: every
+/// row of the column matrix is then one input plane read at a single shifted offset, except at
+/// the padding, which must read zeros. So each plane is copied once per kernel column `j`, with
+/// zero rows above and below and with the columns that tap column `j` never reads validly set
+/// to zero; a padding tap's shifted read always lands on such a zero (its column, taken modulo
+/// `W`, is one no valid read uses, or its row is a margin row). [`ShiftedPlanes::rows`] gives
+/// where each column-matrix row starts in that buffer, for [`crate::kernel::gemm_rows`].
+///
+/// The buffer is `k_w · C_in` padded planes, a third to a half of the column matrix for a 3×3
+/// kernel, and dilation only moves the offsets.
+pub(crate) struct ShiftedPlanes {
+    /// Start of column-matrix row `(c·k_h + i)·k_w + j` in the buffer.
+    pub rows: Vec<usize>,
+    /// Buffer length.
+    pub len: usize,
+    /// Elements per padded plane: `(top + H + bottom)·W`.
+    plane_stride: usize,
+    /// Zero rows above each plane.
+    top: usize,
+    /// The columns tap column `j` reads validly, per `j`.
+    keep: Vec<std::ops::Range<usize>>,
+}
+
+impl ShiftedPlanes {
+    /// The layout for `geo`, or `None` off the fast path (stride ≠ 1 or `W_out ≠ W`).
+    pub(crate) fn new(geo: &ConvGeometry) -> Option<Self> {
+        if geo.params.stride != (1, 1) || geo.w_out != geo.w {
+            return None;
+        }
+        let (k_h, k_w) = geo.params.kernel;
+        let (p_h, p_w) = geo.params.padding;
+        let (d_h, d_w) = geo.params.dilation;
+        let (h, w, c_in) = (geo.h, geo.w, geo.c_in);
+        let n_pad = geo.col_cols().next_multiple_of(LANES);
+        // Reach of a read relative to the plane's first element, over all taps and every
+        // computed lane (including the dropped lanes up to a whole vector).
+        let first = -((p_h * w + p_w) as isize);
+        let last =
+            (n_pad - 1) as isize + tap_offset(k_h - 1, d_h, p_h) * w as isize + tap_offset(k_w - 1, d_w, p_w);
+        let top = (-first).max(0) as usize;
+        let top = top.div_ceil(w);
+        let rows_needed = if last < 0 { 0 } else { last as usize / w + 1 };
+        let bottom = rows_needed.saturating_sub(h);
+        let plane_stride = (top + h + bottom) * w;
+        let len = k_w * c_in * plane_stride;
+        let mut rows = Vec::with_capacity(geo.col_rows());
+        for c in 0..c_in {
+            for i in 0..k_h {
+                for j in 0..k_w {
+                    let start = (j * c_in + c) * plane_stride + top * w;
+                    let shift = tap_offset(i, d_h, p_h) * w as isize + tap_offset(j, d_w, p_w);
+                    rows.push((start as isize + shift) as usize);
+                }
+            }
+        }
+        let keep = (0..k_w)
+            .map(|j| {
+                // Input columns read by valid output columns: the valid range, shifted.
+                let off_w = tap_offset(j, d_w, p_w);
+                let out = valid_range(w, w, 1, off_w);
+                if out.is_empty() {
+                    0..0
+                } else {
+                    (out.start as isize + off_w) as usize..(out.end as isize + off_w) as usize
+                }
+            })
+            .collect();
+        Some(ShiftedPlanes { rows, len, plane_stride, top, keep })
+    }
+
+    /// Writes the padded, column-masked copies of one image `x` into `buf` (`len` long).
+    ///
+    /// # Panics
+    /// If the slice lengths do not match.
+    pub(crate) fn fill(&self, geo: &ConvGeometry, x: &[f32], buf: &mut [f32]) {
+        let (w, hw) = (geo.w, geo.h * geo.w);
+        assert_eq!(x.len(), geo.input_item(), "ShiftedPlanes: input length");
+        assert_eq!(buf.len(), self.len, "ShiftedPlanes: buffer length");
+        let copies = buf.chunks_exact_mut(geo.c_in * self.plane_stride);
+        for (keep, copy) in self.keep.iter().zip(copies) {
+            for (plane, x_c) in copy.chunks_exact_mut(self.plane_stride).zip(x.chunks_exact(hw)) {
+                let (above, rest) = plane.split_at_mut(self.top * w);
+                let (data, below) = rest.split_at_mut(hw);
+                above.fill(0.0);
+                below.fill(0.0);
+                data.copy_from_slice(x_c);
+                if keep.start > 0 || keep.end < w {
+                    for row in data.chunks_exact_mut(w) {
+                        row[..keep.start].iter_mut().for_each(|v| *v = 0.0);
+                        row[keep.end..].iter_mut().for_each(|v| *v = 0.0);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Transposes `x [C, P]` into `xt [P, ld]` (`ld ≥ C`; lanes `C..ld` of each row are left as
+/// they are), in blocks of 16 pixels so both sides stay in a few cache lines.
+pub(crate) fn transpose_into(c: usize, p: usize, x: &[f32], xt: &mut [f32], ld: usize) {
+    assert!(x.len() == c * p && ld >= c && xt.len() >= p * ld, "transpose_into: lengths");
+    for p0 in (0..p).step_by(LANES) {
+        let p1 = (p0 + LANES).min(p);
+        for (ch, x_row) in x.chunks_exact(p).enumerate() {
+            for (pix, &v) in x_row[p0..p1].iter().enumerate() {
+                xt[(p0 + pix) * ld + ch] = v;
+            }
+        }
+    }
+}
+
 /// Transposes one image `x [C, P]` (channels first) into `xt [P, C]` (channels last).
 pub(crate) fn to_channels_last(c: usize, p: usize, x: &[f32], xt: &mut [f32]) {
     assert!(x.len() == c * p && xt.len() == c * p, "to_channels_last: lengths");

@@ -72,16 +72,139 @@ pub(crate) fn gemm(
         return;
     }
     if k > 0 {
-        let a_end = (m - 1) * a.rs + (k - 1) * a.cs;
-        assert!(a_end < a.data.len(), "kernel::gemm: A too short");
+        assert!((m - 1) * a.rs + (k - 1) * a.cs < a.data.len(), "kernel::gemm: A too short");
         assert!((k - 1) * ldb + n.next_multiple_of(LANES) <= b.len(), "kernel::gemm: B too short");
+    }
+    let (a_ptr, b_ptr) = (a.data.as_ptr(), b.as_ptr());
+    // SAFETY: A's and B's extents are checked above.
+    unsafe {
+        gemm_impl(
+            m,
+            n,
+            k,
+            |i| a_ptr.wrapping_add(i * a.rs),
+            a.cs,
+            c,
+            ldc,
+            init,
+            |p| b_ptr.wrapping_add(p * ldb),
+        )
+    }
+}
+
+/// [`gemm`] with the rows of `B` gathered: row `p` starts at `b[rows[p]]` (any order, any gaps,
+/// rows may overlap). Every row must be readable up to `n` rounded up to [`LANES`]. This lets a
+/// convolution read its column matrix straight from (shifted) input planes without writing it.
+///
+/// # Panics
+/// If an operand is too short for the sizes (a bug in the caller).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_rows(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: Strided<'_>,
+    b: &[f32],
+    rows: &[usize],
+    c: &mut [f32],
+    ldc: usize,
+    init: Init<'_>,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(rows.len() >= k, "kernel::gemm_rows: row table too short");
+    let need = n.next_multiple_of(LANES);
+    assert!(rows[..k].iter().all(|&r| r + need <= b.len()), "kernel::gemm_rows: B too short");
+    if k > 0 {
+        assert!((m - 1) * a.rs + (k - 1) * a.cs < a.data.len(), "kernel::gemm_rows: A too short");
+    }
+    let (a_ptr, b_ptr) = (a.data.as_ptr(), b.as_ptr());
+    // SAFETY: A's extent and every row of B are checked above.
+    unsafe {
+        gemm_impl(
+            m,
+            n,
+            k,
+            |i| a_ptr.wrapping_add(i * a.rs),
+            a.cs,
+            c,
+            ldc,
+            init,
+            |p| b_ptr.wrapping_add(rows[p]),
+        )
+    }
+}
+
+/// [`gemm`] with the rows of `A` gathered: `A[i, p] = a[a_rows[i] + p]`, each row readable for
+/// `k` elements. Used for the weight gradient, whose `A` is the column matrix read from
+/// shifted input planes.
+///
+/// # Panics
+/// If an operand is too short for the sizes (a bug in the caller).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_gather_a(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    a_rows: &[usize],
+    b: &[f32],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    init: Init<'_>,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(a_rows.len() >= m, "kernel::gemm_gather_a: row table too short");
+    if k > 0 {
+        assert!(a_rows[..m].iter().all(|&r| r + k <= a.len()), "kernel::gemm_gather_a: A too short");
+        assert!((k - 1) * ldb + n.next_multiple_of(LANES) <= b.len(), "kernel::gemm_gather_a: B too short");
+    }
+    let (a_ptr, b_ptr) = (a.as_ptr(), b.as_ptr());
+    // SAFETY: every row of A and B's extent are checked above.
+    unsafe {
+        gemm_impl(
+            m,
+            n,
+            k,
+            |i| a_ptr.wrapping_add(a_rows[i]),
+            1,
+            c,
+            ldc,
+            init,
+            |p| b_ptr.wrapping_add(p * ldb),
+        )
+    }
+}
+
+/// The shared tile loop. Checks C and the bias; A and B are the caller's promise.
+///
+/// # Safety
+/// For every `i < m`, `a_row(i) + p·cs` must be readable for `p < k`; for every `p < k`,
+/// `b_row(p)` must point to a row of B readable for `n` rounded up to LANES.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn gemm_impl(
+    m: usize,
+    n: usize,
+    k: usize,
+    a_row: impl Fn(usize) -> *const f32,
+    cs: usize,
+    c: &mut [f32],
+    ldc: usize,
+    init: Init<'_>,
+    b_row: impl Fn(usize) -> *const f32,
+) {
+    if m == 0 || n == 0 {
+        return;
     }
     assert!(ldc >= n && (m - 1) * ldc + n <= c.len(), "kernel::gemm: C too short");
     if let Init::Bias(bias) = init {
         assert!(bias.len() >= m, "kernel::gemm: bias too short");
     }
-    let a_ptr = a.data.as_ptr();
-    let b_ptr = b.as_ptr();
     let c_ptr = c.as_mut_ptr();
     let accumulate = matches!(init, Init::Accumulate);
     // Column strips outer: each strip of B (k × NR) is read by every row panel in turn, while it
@@ -93,18 +216,19 @@ pub(crate) fn gemm(
             let rows = MR.min(m - i0);
             // Rows past `m` re-read the last row (inside A when k > 0, checked above); their
             // results are not stored. With k = 0 nothing is read.
-            let a_rows: [*const f32; MR] =
-                std::array::from_fn(|r| a_ptr.wrapping_add((i0 + r).min(m - 1) * a.rs));
+            let a_rows: [*const f32; MR] = std::array::from_fn(|r| a_row((i0 + r).min(m - 1)));
             let mut bias = [0.0f32; MR];
             if let Init::Bias(b) = init {
                 bias[..rows].copy_from_slice(&b[i0..i0 + rows]);
             }
-            let t = Tile { k, a_rows, cs: a.cs, ldb, ldc, rows, cols, bias, accumulate };
+            let t = Tile { k, a_rows, cs, ldc, rows, cols, bias, accumulate };
+            let b_at = |p: usize| b_row(p).wrapping_add(j0);
             // SAFETY: the tile reads A rows i0.. (clamped, see above) at p·cs for p < k, B rows
-            // p < k at columns j0..j0 + cols rounded up to LANES ≤ n rounded up (checked), and
-            // writes C rows i0..i0 + rows, columns j0..j0 + cols, all inside C (checked).
+            // p < k at columns j0..j0 + cols rounded up to LANES ≤ n rounded up (the caller's
+            // promise), and writes C rows i0..i0 + rows, columns j0..j0 + cols, all inside C
+            // (checked).
             unsafe {
-                let (b_at, c_at) = (b_ptr.add(j0), c_ptr.add(i0 * ldc + j0));
+                let c_at = c_ptr.add(i0 * ldc + j0);
                 match cols.div_ceil(LANES) {
                     1 => t.run::<1>(b_at, c_at),
                     2 => t.run::<2>(b_at, c_at),
@@ -120,7 +244,6 @@ struct Tile {
     k: usize,
     a_rows: [*const f32; MR],
     cs: usize,
-    ldb: usize,
     ldc: usize,
     rows: usize,
     cols: usize,
@@ -142,15 +265,16 @@ impl Tile {
     /// Computes the tile with `V` vectors per row.
     ///
     /// # Safety
-    /// `a_rows[r] + p·cs` readable for `p < k`; `b + p·ldb .. + V·LANES` readable for `p < k`;
+    /// `a_rows[r] + p·cs` readable for `p < k`; `b_row(p) .. + V·LANES` readable for `p < k`;
     /// `c + r·ldc + j` writable (and readable when accumulating) for `r < rows`, `j < cols`, with
     /// `cols ≤ V·LANES`.
     #[inline(always)]
-    unsafe fn run<const V: usize>(&self, b: *const f32, c: *mut f32) {
+    unsafe fn run<const V: usize>(&self, b_row: impl Fn(usize) -> *const f32, c: *mut f32) {
         let mut acc: [[f32x16; V]; MR] = std::array::from_fn(|r| [f32x16::splat(self.bias[r]); V]);
         for p in 0..self.k {
+            let b = b_row(p);
             // SAFETY: row p of B, V vectors from the tile's first column (caller's promise).
-            let bv: [f32x16; V] = std::array::from_fn(|v| unsafe { load(b.add(p * self.ldb + v * LANES)) });
+            let bv: [f32x16; V] = std::array::from_fn(|v| unsafe { load(b.add(v * LANES)) });
             let off = p * self.cs;
             for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
                 // SAFETY: element p of this A row (caller's promise).
