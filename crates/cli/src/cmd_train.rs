@@ -278,6 +278,12 @@ pub fn validate(args: &TrainArgs) -> Result<()> {
 /// Runs `atrous train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
     let config = TrainConfig::from_args(args)?;
+    if !args.resume && (args.out.join(CHECKPOINT).exists() || args.out.join(MODEL).exists()) {
+        bail!(
+            "{} already holds a run; pass --resume to continue it, or choose another --out",
+            args.out.display()
+        );
+    }
     crate::set_threads(args.threads)?;
     let mnist: Mnist = load_mnist(args.data.as_deref())?;
     let train = limit(&mnist.train, config.train_limit);

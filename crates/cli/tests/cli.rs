@@ -96,6 +96,9 @@ fn resume_after_interruption_gives_the_uninterrupted_model() {
         std::fs::read(split.join("model.safetensors")).unwrap(),
     );
     assert!(a == b, "resumed run differs from the uninterrupted one");
+    // Starting afresh over a finished run would lose it: refused.
+    let again = train(&split, &["--optimizer", "adam", "--lr", "0.001"]);
+    assert_one_line_error(&again, "already holds a run");
     // Resuming with another recipe is refused.
     let clash = train(&split, &["--optimizer", "adam", "--lr", "0.002", "--resume"]);
     assert_one_line_error(&clash, "--resume");
