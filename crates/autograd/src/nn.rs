@@ -111,6 +111,15 @@ impl DilNetConfig {
                 self.channels, self.hidden, self.classes
             ));
         }
+        // Bounds far beyond any MNIST network, so a damaged or hostile model file cannot ask for
+        // a multi-gigabyte allocation before its tensors are even compared with the architecture.
+        const MAX_WIDTH: usize = 4096;
+        if self.channels.iter().chain([&self.hidden, &self.classes, &self.side]).any(|&v| v > MAX_WIDTH) {
+            return bad(format!(
+                "channels {:?}, hidden {}, classes {} and side {} must each be at most {MAX_WIDTH}",
+                self.channels, self.hidden, self.classes, self.side
+            ));
+        }
         if self.side < 4 {
             return bad(format!("input side {} is too small for two 2×2 poolings", self.side));
         }

@@ -48,3 +48,23 @@ fn bad_requests_are_errors() {
     assert!(matches!(tape.linear(x, w, None), Err(AutogradError::Shape { .. })));
     assert!(tape.backward_with(x, Tensor::zeros(&[3])).is_err(), "seed of the wrong shape");
 }
+
+#[test]
+fn model_files_with_absurd_or_damaged_architecture_are_refused() {
+    use atrous_autograd::io::{load_dilnet, save_dilnet};
+    use atrous_autograd::nn::{DilNet, DilNetConfig};
+    use atrous_tensor::rng::Rng;
+    let model = DilNet::new(DilNetConfig::reference(2), &mut Rng::seed_from(0)).unwrap();
+    let bytes = save_dilnet(&model, &[]).unwrap();
+    let (back, meta) = load_dilnet(&bytes).unwrap();
+    assert_eq!(back, model);
+    assert_eq!(meta["dilations"], "[2,2,2]");
+    // Rewrite the architecture in place (same length, so the header stays valid): 9999 channels.
+    let at = bytes.windows(10).position(|w| w == b"[16,32,64]").unwrap();
+    let mut hostile = bytes.clone();
+    hostile[at..at + 10].copy_from_slice(b"[9999,9,9]");
+    let err = load_dilnet(&hostile).unwrap_err().to_string();
+    assert!(err.contains("channels"), "{err}");
+    let err = load_dilnet(&bytes[..bytes.len() - 7]).unwrap_err().to_string();
+    assert!(err.contains("not a valid safetensors file"), "{err}");
+}
