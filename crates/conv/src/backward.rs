@@ -108,8 +108,11 @@ pub fn conv2d_backward_into(
         c * k_h * k_w + tap
     };
     let ld = k.next_multiple_of(LANES);
-    let mut scratch = take_zeroed(c_out * k + geo.n.div_ceil(GROUP) * (c_out * k + c_out));
-    let (dw_perm, partials) = scratch.split_at_mut(c_out * k);
+    let mut scratch = take_zeroed(2 * c_out * k + geo.n.div_ceil(GROUP) * (c_out * k + c_out));
+    let (dw_perm, rest) = scratch.split_at_mut(c_out * k);
+    let (w_flip, partials) = rest.split_at_mut(c_out * k);
+    let transposed = TransposedConv::new(geo, w, w_flip);
+    let w_flip: &[f32] = w_flip;
 
     let masks = ColumnMasks::new(geo);
     // The weight gradient's column matrix comes from im2row (accumulating dW' [C_out, K]) when
@@ -128,7 +131,11 @@ pub fn conv2d_backward_into(
         let last = (first + GROUP).min(geo.n);
         let need_dx = dx_group.is_some();
         let hw_pad = hw.next_multiple_of(LANES);
-        let (dcols_len, dy_pad_len) = if need_dx { (k * hw, c_out * hw_pad) } else { (0, 0) };
+        let (dcols_len, dy_pad_len) = match &transposed {
+            _ if !need_dx => (0, 0),
+            Some(t) => (t.planes.len, 0),
+            None => (k * hw, c_out * hw_pad),
+        };
         let lens = match &planes {
             Some(planes) => [planes.len, hw * ldt, dcols_len, dy_pad_len],
             None => [in_item, hw * ld, dcols_len, dy_pad_len],
@@ -167,7 +174,25 @@ pub fn conv2d_backward_into(
                 for (acc, row) in db_part.iter_mut().zip(dy_n.chunks_exact(hw)) {
                     *acc += simd::sum(row);
                 }
-                if let Some(dx_group) = dx_group.as_deref_mut() {
+                if let (Some(dx_group), Some(t)) = (dx_group.as_deref_mut(), &transposed) {
+                    // dX_n = conv(dY_n, flipped Wᵀ), read from shifted planes of dY_n: written
+                    // once, no column matrix, no col2im.
+                    t.planes.fill(&t.geo, dy_n, dcols);
+                    let dx_n = &mut dx_group[slot * in_item..(slot + 1) * in_item];
+                    let a = Strided { data: w_flip, rs: c_out * t.taps, cs: 1 };
+                    let hw_in = geo.h * geo.w;
+                    kernel::gemm_rows(
+                        c_in,
+                        hw_in,
+                        c_out * t.taps,
+                        a,
+                        dcols,
+                        &t.planes.rows,
+                        dx_n,
+                        hw_in,
+                        Init::Zero,
+                    );
+                } else if let Some(dx_group) = dx_group.as_deref_mut() {
                     // dcols = Wᵀ·dY_n with pixels as the vector axis. The kernel reads dY_n's rows
                     // in whole vectors: in place when the buffer extends far enough past this
                     // image's last row, else (the batch's last image) from a padded copy.
@@ -221,4 +246,52 @@ pub fn conv2d_backward_into(
         }
     }
     give_back(scratch);
+}
+
+/// The input gradient as a forward convolution, for stride 1 and `W_out = W`:
+/// `dX = conv(dY, W_flip)` with `W_flip[c, o, i, j] = W[o, c, k_h−1−i, k_w−1−j]`, the same
+/// dilation and padding `d·(k−1) − p`, so it runs on [`ShiftedPlanes`] of `dY` and writes `dX`
+/// once (no column matrix, no col2im). `None` when the stride, widths or a padding larger than
+/// `d·(k−1)` rule it out.
+struct TransposedConv {
+    /// Geometry of the convolution `dY → dX` for one image.
+    geo: ConvGeometry,
+    /// Its plane layout.
+    planes: ShiftedPlanes,
+    /// `k_h·k_w`.
+    taps: usize,
+}
+
+impl TransposedConv {
+    /// Builds the layout and writes `W_flip` (`[C_in, C_out·k_h·k_w]`) into `w_flip`.
+    fn new(geo: &ConvGeometry, w: &[f32], w_flip: &mut [f32]) -> Option<Self> {
+        let p = geo.params;
+        let (k_h, k_w) = p.kernel;
+        if p.stride != (1, 1) || geo.w_out != geo.w {
+            return None;
+        }
+        let pad_h = (p.dilation.0 * (k_h - 1)).checked_sub(p.padding.0)?;
+        let pad_w = (p.dilation.1 * (k_w - 1)).checked_sub(p.padding.1)?;
+        let params = Conv2dParams::new(p.kernel, (1, 1), (pad_h, pad_w), p.dilation).ok()?;
+        let t_geo = ConvGeometry::new(
+            params,
+            &[1, geo.c_out, geo.h_out, geo.w_out],
+            &[geo.c_in, geo.c_out, k_h, k_w],
+        )
+        .ok()?;
+        if (t_geo.h_out, t_geo.w_out) != (geo.h, geo.w) {
+            return None;
+        }
+        let planes = ShiftedPlanes::new(&t_geo)?;
+        let taps = k_h * k_w;
+        let (c_in, c_out) = (geo.c_in, geo.c_out);
+        for c in 0..c_in {
+            for o in 0..c_out {
+                for t in 0..taps {
+                    w_flip[(c * c_out + o) * taps + t] = w[(o * c_in + c) * taps + (taps - 1 - t)];
+                }
+            }
+        }
+        Some(TransposedConv { geo: t_geo, planes, taps })
+    }
 }
