@@ -121,6 +121,16 @@ pub fn conv2d_backward_into(
     // instead, accumulating dWᵀ [K, C_out]; measured faster there (conv1 0.71 -> 0.54 ms
     // single-thread) and slower with 32 channels.
     let planes = if c_in % LANES == 0 { None } else { ShiftedPlanes::new(geo) };
+    // With whole vectors of channels and stride 1, W_out = W, the im2row matrix is not written
+    // either: its vectors are read from shifted channels-last planes (kernel::gemm_cols).
+    let nhwc = if c_in % LANES == 0 {
+        ShiftedPlanes::new(geo).map(|p| {
+            let cols = p.channels_last_columns(geo);
+            (p, cols)
+        })
+    } else {
+        None
+    };
     let ldt = c_out.next_multiple_of(LANES);
 
     // One partial (dW' then db) per group of images.
@@ -136,17 +146,23 @@ pub fn conv2d_backward_into(
             Some(t) => (t.planes.len, 0),
             None => (k * hw, c_out * hw_pad),
         };
-        let lens = match &planes {
-            Some(planes) => [planes.len, hw * ldt, dcols_len, dy_pad_len],
-            None => [in_item, hw * ld, dcols_len, dy_pad_len],
+        let lens = match (&planes, &nhwc) {
+            (Some(planes), _) => [planes.len, hw * ldt, dcols_len, dy_pad_len],
+            (None, Some((p, _))) => [p.channels_last_len(geo), 0, dcols_len, dy_pad_len],
+            (None, None) => [in_item, hw * ld, dcols_len, dy_pad_len],
         };
         with_scratch(lens, |[xbuf, rows, dcols, dy_pad]| {
             for (slot, n) in (first..last).enumerate() {
                 let x_n = &x[n * in_item..(n + 1) * in_item];
                 let dy_n = &dy[n * out_item..(n + 1) * out_item];
                 let init = if slot == 0 { Init::Zero } else { Init::Accumulate };
-                match &planes {
-                    Some(planes) => {
+                match (&planes, &nhwc) {
+                    (None, Some((p, cols))) => {
+                        p.fill_channels_last(geo, x_n, xbuf);
+                        let dy_rows = Strided { data: dy_n, rs: hw, cs: 1 };
+                        kernel::gemm_cols(c_out, k, hw, dy_rows, xbuf, cols, c_in, dw_part, k, init);
+                    }
+                    (Some(planes), _) => {
                         // dWᵀ += cols_n · dY_nᵀ: cols_n read from shifted planes (never
                         // written), dY_n transposed so output channels are the vector axis.
                         planes.fill(geo, x_n, xbuf);
@@ -164,7 +180,7 @@ pub fn conv2d_backward_into(
                             init,
                         );
                     }
-                    None => {
+                    (None, None) => {
                         to_channels_last(c_in, geo.h * geo.w, x_n, xbuf);
                         im2row(geo, xbuf, rows, ld);
                         let dy_rows = Strided { data: dy_n, rs: hw, cs: 1 };

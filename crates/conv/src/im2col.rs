@@ -320,6 +320,60 @@ impl ShiftedPlanes {
         Some(ShiftedPlanes { rows, len, plane_stride, top, keep })
     }
 
+    /// Buffer length of the channels-last layout ([`Self::fill_channels_last`]).
+    pub(crate) fn channels_last_len(&self, geo: &ConvGeometry) -> usize {
+        self.keep.len() * self.plane_stride * geo.c_in
+    }
+
+    /// The channels-last layout's vector columns for `kernel::gemm_cols`: the transposed column
+    /// matrix `rows[pixel, tap·C_in + c]` is read at `buf[cols[g] + pixel·C_in + l]` for column
+    /// `g·LANES + l`. Needs `C_in` to be a multiple of `LANES`.
+    pub(crate) fn channels_last_columns(&self, geo: &ConvGeometry) -> Vec<usize> {
+        let (k_h, k_w) = geo.params.kernel;
+        let (p_h, p_w) = geo.params.padding;
+        let (d_h, d_w) = geo.params.dilation;
+        let (c_in, w) = (geo.c_in, geo.w);
+        assert!(c_in % LANES == 0, "channels-last columns need whole vectors of channels");
+        (0..k_h * k_w * c_in / LANES)
+            .map(|g| {
+                let (tap, c0) = (g * LANES / c_in, g * LANES % c_in);
+                let (i, j) = (tap / k_w, tap % k_w);
+                let shift = tap_offset(i, d_h, p_h) * w as isize + tap_offset(j, d_w, p_w);
+                let pixel = ((self.top * w) as isize + shift) as usize;
+                (j * self.plane_stride + pixel) * c_in + c0
+            })
+            .collect()
+    }
+
+    /// Writes the channels-last, padded, column-masked copies of one image `x` into `buf`
+    /// ([`Self::channels_last_len`] long): per kernel column, `[(top + H + bottom)·W, C_in]`.
+    ///
+    /// # Panics
+    /// If the slice lengths do not match.
+    pub(crate) fn fill_channels_last(&self, geo: &ConvGeometry, x: &[f32], buf: &mut [f32]) {
+        let (c, w, hw) = (geo.c_in, geo.w, geo.h * geo.w);
+        assert_eq!(x.len(), geo.input_item(), "ShiftedPlanes: input length");
+        assert_eq!(buf.len(), self.channels_last_len(geo), "ShiftedPlanes: buffer length");
+        let copy_len = self.plane_stride * c;
+        let data = self.top * w * c..(self.top * w + hw) * c;
+        // Transpose once into the first copy, then duplicate.
+        to_channels_last(c, hw, x, &mut buf[data.clone()]);
+        let (first, others) = buf.split_at_mut(copy_len);
+        for copy in others.chunks_exact_mut(copy_len) {
+            copy[data.clone()].copy_from_slice(&first[data.clone()]);
+        }
+        for (keep, copy) in self.keep.iter().zip(buf.chunks_exact_mut(copy_len)) {
+            copy[..data.start].fill(0.0);
+            copy[data.end..].fill(0.0);
+            if keep.start > 0 || keep.end < w {
+                for row in copy[data.clone()].chunks_exact_mut(w * c) {
+                    row[..keep.start * c].fill(0.0);
+                    row[keep.end * c..].fill(0.0);
+                }
+            }
+        }
+    }
+
     /// Writes the padded, column-masked copies of one image `x` into `buf` (`len` long).
     ///
     /// # Panics

@@ -87,7 +87,7 @@ pub(crate) fn gemm(
             c,
             ldc,
             init,
-            |p| b_ptr.wrapping_add(p * ldb),
+            |p, g| b_ptr.wrapping_add(p * ldb + g * LANES),
         )
     }
 }
@@ -131,7 +131,7 @@ pub(crate) fn gemm_rows(
             c,
             ldc,
             init,
-            |p| b_ptr.wrapping_add(rows[p]),
+            |p, g| b_ptr.wrapping_add(rows[p] + g * LANES),
         )
     }
 }
@@ -175,7 +175,53 @@ pub(crate) fn gemm_gather_a(
             c,
             ldc,
             init,
-            |p| b_ptr.wrapping_add(p * ldb),
+            |p, g| b_ptr.wrapping_add(p * ldb + g * LANES),
+        )
+    }
+}
+
+/// [`gemm`] with `B`'s columns gathered in vectors: `B[p, g·LANES + l] = b[cols[g] + p·ldb + l]`
+/// (`n` a multiple of [`LANES`]). Used for the weight gradient, whose `B` is the transposed
+/// column matrix read from shifted channels-last planes: each vector is `LANES` channels of one
+/// tap, and consecutive pixels are `ldb = C_in` apart.
+///
+/// # Panics
+/// If an operand is too short for the sizes (a bug in the caller).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_cols(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: Strided<'_>,
+    b: &[f32],
+    cols: &[usize],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    init: Init<'_>,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(n % LANES == 0 && cols.len() >= n / LANES, "kernel::gemm_cols: column table");
+    if k > 0 {
+        assert!((m - 1) * a.rs + (k - 1) * a.cs < a.data.len(), "kernel::gemm_cols: A too short");
+        let end = (k - 1) * ldb + LANES;
+        assert!(cols[..n / LANES].iter().all(|&g| g + end <= b.len()), "kernel::gemm_cols: B too short");
+    }
+    let (a_ptr, b_ptr) = (a.data.as_ptr(), b.as_ptr());
+    // SAFETY: A's extent and every vector column of B are checked above.
+    unsafe {
+        gemm_impl(
+            m,
+            n,
+            k,
+            |i| a_ptr.wrapping_add(i * a.rs),
+            a.cs,
+            c,
+            ldc,
+            init,
+            |p, g| b_ptr.wrapping_add(cols[g] + p * ldb),
         )
     }
 }
@@ -184,7 +230,8 @@ pub(crate) fn gemm_gather_a(
 ///
 /// # Safety
 /// For every `i < m`, `a_row(i) + p·cs` must be readable for `p < k`; for every `p < k`,
-/// `b_row(p)` must point to a row of B readable for `n` rounded up to LANES.
+/// `b_vec(p, g)` must point to `LANES` readable elements: row `p`, columns `g·LANES..`, for
+/// every `p < k` and `g < n / LANES` rounded up.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn gemm_impl(
@@ -196,7 +243,7 @@ unsafe fn gemm_impl(
     c: &mut [f32],
     ldc: usize,
     init: Init<'_>,
-    b_row: impl Fn(usize) -> *const f32,
+    b_vec: impl Fn(usize, usize) -> *const f32,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -222,7 +269,8 @@ unsafe fn gemm_impl(
                 bias[..rows].copy_from_slice(&b[i0..i0 + rows]);
             }
             let t = Tile { k, a_rows, cs, ldc, rows, cols, bias, accumulate };
-            let b_at = |p: usize| b_row(p).wrapping_add(j0);
+            let g0 = j0 / LANES;
+            let b_at = |p: usize, v: usize| b_vec(p, g0 + v);
             // SAFETY: the tile reads A rows i0.. (clamped, see above) at p·cs for p < k, B rows
             // p < k at columns j0..j0 + cols rounded up to LANES ≤ n rounded up (the caller's
             // promise), and writes C rows i0..i0 + rows, columns j0..j0 + cols, all inside C
@@ -265,16 +313,16 @@ impl Tile {
     /// Computes the tile with `V` vectors per row.
     ///
     /// # Safety
-    /// `a_rows[r] + p·cs` readable for `p < k`; `b_row(p) .. + V·LANES` readable for `p < k`;
+    /// `a_rows[r] + p·cs` readable for `p < k`; `b_vec(p, v) .. + LANES` readable for `p < k`,
+    /// `v < V`;
     /// `c + r·ldc + j` writable (and readable when accumulating) for `r < rows`, `j < cols`, with
     /// `cols ≤ V·LANES`.
     #[inline(always)]
-    unsafe fn run<const V: usize>(&self, b_row: impl Fn(usize) -> *const f32, c: *mut f32) {
+    unsafe fn run<const V: usize>(&self, b_vec: impl Fn(usize, usize) -> *const f32, c: *mut f32) {
         let mut acc: [[f32x16; V]; MR] = std::array::from_fn(|r| [f32x16::splat(self.bias[r]); V]);
         for p in 0..self.k {
-            let b = b_row(p);
             // SAFETY: row p of B, V vectors from the tile's first column (caller's promise).
-            let bv: [f32x16; V] = std::array::from_fn(|v| unsafe { load(b.add(v * LANES)) });
+            let bv: [f32x16; V] = std::array::from_fn(|v| unsafe { load(b_vec(p, v)) });
             let off = p * self.cs;
             for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
                 // SAFETY: element p of this A row (caller's promise).
