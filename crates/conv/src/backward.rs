@@ -204,6 +204,7 @@ pub fn conv2d_backward_into(
                         a,
                         dcols,
                         &t.planes.rows,
+                        &t.planes.nonzero,
                         dx_n,
                         hw_in,
                         Init::Zero,

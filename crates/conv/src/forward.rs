@@ -62,7 +62,7 @@ pub fn conv2d_forward_into(geo: &ConvGeometry, x: &[f32], w: &[f32], b: Option<&
         y.par_chunks_mut(geo.output_item()).zip(x.par_chunks(geo.input_item())).for_each(|(y_n, x_n)| {
             with_scratch([planes.len, 0, 0, 0], |[buf, ..]| {
                 planes.fill(geo, x_n, buf);
-                kernel::gemm_rows(geo.c_out, hw, k, a, buf, &planes.rows, y_n, hw, init);
+                kernel::gemm_rows(geo.c_out, hw, k, a, buf, &planes.rows, &planes.nonzero, y_n, hw, init);
             });
         });
         return;

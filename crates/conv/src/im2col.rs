@@ -263,6 +263,9 @@ impl ColumnMasks {
 pub(crate) struct ShiftedPlanes {
     /// Start of column-matrix row `(c·k_h + i)·k_w + j` in the buffer.
     pub rows: Vec<usize>,
+    /// The output pixels where that row can be non-zero: the output rows whose tap row `i`
+    /// falls inside the image (outside them it reads only padding).
+    pub nonzero: Vec<std::ops::Range<usize>>,
     /// Buffer length.
     pub len: usize,
     /// Elements per padded plane: `(top + H + bottom)·W`.
@@ -296,12 +299,15 @@ impl ShiftedPlanes {
         let plane_stride = (top + h + bottom) * w;
         let len = k_w * c_in * plane_stride;
         let mut rows = Vec::with_capacity(geo.col_rows());
+        let mut nonzero = Vec::with_capacity(geo.col_rows());
         for c in 0..c_in {
             for i in 0..k_h {
+                let rows_in = valid_range(geo.h_out, h, 1, tap_offset(i, d_h, p_h));
                 for j in 0..k_w {
                     let start = (j * c_in + c) * plane_stride + top * w;
                     let shift = tap_offset(i, d_h, p_h) * w as isize + tap_offset(j, d_w, p_w);
                     rows.push((start as isize + shift) as usize);
+                    nonzero.push(rows_in.start * geo.w_out..rows_in.end * geo.w_out);
                 }
             }
         }
@@ -317,7 +323,7 @@ impl ShiftedPlanes {
                 }
             })
             .collect();
-        Some(ShiftedPlanes { rows, len, plane_stride, top, keep })
+        Some(ShiftedPlanes { rows, nonzero, len, plane_stride, top, keep })
     }
 
     /// Buffer length of the channels-last layout ([`Self::fill_channels_last`]).

@@ -88,6 +88,7 @@ pub(crate) fn gemm(
             ldc,
             init,
             |p, g| b_ptr.wrapping_add(p * ldb + g * LANES),
+            |_, _| true,
         )
     }
 }
@@ -95,6 +96,9 @@ pub(crate) fn gemm(
 /// [`gemm`] with the rows of `B` gathered: row `p` starts at `b[rows[p]]` (any order, any gaps,
 /// rows may overlap). Every row must be readable up to `n` rounded up to [`LANES`]. This lets a
 /// convolution read its column matrix straight from (shifted) input planes without writing it.
+/// Row `p` must be zero outside columns `nonzero[p]`: a tile whose columns miss that range skips
+/// the row (a dilated tap that reads only padding for those pixels), as a direct convolution
+/// would.
 ///
 /// # Panics
 /// If an operand is too short for the sizes (a bug in the caller).
@@ -106,6 +110,7 @@ pub(crate) fn gemm_rows(
     a: Strided<'_>,
     b: &[f32],
     rows: &[usize],
+    nonzero: &[std::ops::Range<usize>],
     c: &mut [f32],
     ldc: usize,
     init: Init<'_>,
@@ -113,7 +118,7 @@ pub(crate) fn gemm_rows(
     if m == 0 || n == 0 {
         return;
     }
-    assert!(rows.len() >= k, "kernel::gemm_rows: row table too short");
+    assert!(rows.len() >= k && nonzero.len() >= k, "kernel::gemm_rows: row table too short");
     let need = n.next_multiple_of(LANES);
     assert!(rows[..k].iter().all(|&r| r + need <= b.len()), "kernel::gemm_rows: B too short");
     if k > 0 {
@@ -132,6 +137,7 @@ pub(crate) fn gemm_rows(
             ldc,
             init,
             |p, g| b_ptr.wrapping_add(rows[p] + g * LANES),
+            |p, cols: std::ops::Range<usize>| nonzero[p].start < cols.end && cols.start < nonzero[p].end,
         )
     }
 }
@@ -176,6 +182,7 @@ pub(crate) fn gemm_gather_a(
             ldc,
             init,
             |p, g| b_ptr.wrapping_add(p * ldb + g * LANES),
+            |_, _| true,
         )
     }
 }
@@ -222,6 +229,7 @@ pub(crate) fn gemm_cols(
             ldc,
             init,
             |p, g| b_ptr.wrapping_add(cols[g] + p * ldb),
+            |_, _| true,
         )
     }
 }
@@ -244,6 +252,7 @@ unsafe fn gemm_impl(
     ldc: usize,
     init: Init<'_>,
     b_vec: impl Fn(usize, usize) -> *const f32,
+    live: impl Fn(usize, std::ops::Range<usize>) -> bool,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -278,9 +287,9 @@ unsafe fn gemm_impl(
             unsafe {
                 let c_at = c_ptr.add(i0 * ldc + j0);
                 match cols.div_ceil(LANES) {
-                    1 => t.run::<1>(b_at, c_at),
-                    2 => t.run::<2>(b_at, c_at),
-                    _ => t.run::<NV>(b_at, c_at),
+                    1 => t.run::<1>(b_at, c_at, |p| live(p, j0..j0 + cols)),
+                    2 => t.run::<2>(b_at, c_at, |p| live(p, j0..j0 + cols)),
+                    _ => t.run::<NV>(b_at, c_at, |p| live(p, j0..j0 + cols)),
                 }
             }
         }
@@ -318,9 +327,18 @@ impl Tile {
     /// `c + r·ldc + j` writable (and readable when accumulating) for `r < rows`, `j < cols`, with
     /// `cols ≤ V·LANES`.
     #[inline(always)]
-    unsafe fn run<const V: usize>(&self, b_vec: impl Fn(usize, usize) -> *const f32, c: *mut f32) {
+    unsafe fn run<const V: usize>(
+        &self,
+        b_vec: impl Fn(usize, usize) -> *const f32,
+        c: *mut f32,
+        live: impl Fn(usize) -> bool,
+    ) {
         let mut acc: [[f32x16; V]; MR] = std::array::from_fn(|r| [f32x16::splat(self.bias[r]); V]);
         for p in 0..self.k {
+            if !live(p) {
+                // Row p of B is zero across this tile: nothing to add.
+                continue;
+            }
             // SAFETY: row p of B, V vectors from the tile's first column (caller's promise).
             let bv: [f32x16; V] = std::array::from_fn(|v| unsafe { load(b_vec(p, v)) });
             let off = p * self.cs;
