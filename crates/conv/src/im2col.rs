@@ -8,7 +8,7 @@
 //! same GEMM for every dilation.
 //!
 //! For each tap and output row, the output columns that read inside the image form one
-//! contiguous range, computed once ([`valid_range`]); outside it the row is padding. With stride
+//! contiguous range, computed once (`valid_range`); outside it the row is padding. With stride
 //! 1 the range reads a contiguous run of input, so `im2col` copies it as one block and `col2im`
 //! adds it with the SIMD kernel `simd::add_assign`. Other strides take a scalar gather.
 //! `col2im` is the exact adjoint: ⟨im2col x, y⟩ = ⟨x, col2im y⟩ (tested).
