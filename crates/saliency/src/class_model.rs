@@ -116,10 +116,9 @@ pub fn class_models(
     let plane = side * side;
     let mut images = Tensor::zeros(&[k, 1, side, side]);
     let mut objective = vec![Vec::with_capacity(config.steps + 1); k];
-    let mut initial_scores = Vec::new();
     let mut x = Tensor::zeros(&[k, 1, side, side]);
-    for step in 0..=config.steps {
-        // x = I + m for every class.
+    // Runs the network on x = I + m and records each class's objective S_c − λ‖I‖².
+    let mut evaluate = |images: &Tensor, objective: &mut [Vec<f32>]| -> Result<Forward<'_>> {
         for (xi, ii) in x.as_mut_slice().chunks_exact_mut(plane).zip(images.as_slice().chunks_exact(plane)) {
             for ((xv, &iv), &mv) in xi.iter_mut().zip(ii).zip(mean.as_slice()) {
                 *xv = iv + mv;
@@ -129,37 +128,32 @@ pub fn class_models(
         let logits = fwd.logits().as_slice();
         for (j, (&c, image)) in classes.iter().zip(images.as_slice().chunks_exact(plane)).enumerate() {
             let norm2: f64 = image.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-            let score = logits[j * n_classes + c];
-            if step == 0 {
-                initial_scores.push(score);
-            }
-            objective[j].push((f64::from(score) - f64::from(config.lambda) * norm2) as f32);
+            let score = f64::from(logits[j * n_classes + c]);
+            objective[j].push((score - f64::from(config.lambda) * norm2) as f32);
         }
-        if step == config.steps {
-            let scores = classes.iter().enumerate().map(|(j, &c)| logits[j * n_classes + c]).collect();
-            let probabilities = classes
-                .iter()
-                .enumerate()
-                .map(|(j, &c)| softmax_prob(&logits[j * n_classes..(j + 1) * n_classes], c))
-                .collect();
-            let predicted = fwd.logits().argmax_last()?;
-            return Ok(ClassModels {
-                images,
-                mean: mean.clone(),
-                classes: classes.to_vec(),
-                initial_scores,
-                scores,
-                probabilities,
-                predicted,
-                objective,
-            });
-        }
+        Ok(fwd)
+    };
+    for _ in 0..config.steps {
         // ∂/∂I [S_c(I + m) − λ‖I‖²] = ∂S_c/∂x − 2λI.
-        let grad = fwd.class_gradient(classes)?;
+        let grad = evaluate(&images, &mut objective)?.class_gradient(classes)?;
         let (lr, decay) = (config.lr, 2.0 * config.lambda);
         for (iv, &g) in images.as_mut_slice().iter_mut().zip(grad.as_slice()) {
             *iv += lr * (g - decay * *iv);
         }
     }
-    unreachable!("the loop returns at step == config.steps")
+    // After the last step: the final scores.
+    let logits = evaluate(&images, &mut objective)?.logits().clone();
+    let rows: Vec<&[f32]> = logits.as_slice().chunks_exact(n_classes).collect();
+    // At I = 0 the penalty vanishes, so the first objective value is S_c(m).
+    let initial_scores = objective.iter().map(|t| t[0]).collect();
+    Ok(ClassModels {
+        scores: classes.iter().zip(&rows).map(|(&c, row)| row[c]).collect(),
+        probabilities: classes.iter().zip(&rows).map(|(&c, row)| softmax_prob(row, c)).collect(),
+        predicted: logits.argmax_last()?,
+        images,
+        mean: mean.clone(),
+        classes: classes.to_vec(),
+        initial_scores,
+        objective,
+    })
 }

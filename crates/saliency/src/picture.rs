@@ -104,13 +104,27 @@ pub fn overlay(image: &[f32], map: &[f32], side: usize, gradient: Gradient) -> R
     RgbImage { width: side, height: image.len() / side.max(1), data }
 }
 
-/// A signed image through a diverging map centred on zero (symmetric range `±max|v|`).
+/// The value below which a fraction `q` of `values` lies (nearest rank), for display ranges
+/// that a few extreme pixels cannot squash.
+fn percentile(values: &[f32], q: f64) -> f32 {
+    let mut sorted: Vec<f32> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f32::total_cmp);
+    let at = ((sorted.len().saturating_sub(1)) as f64 * q).round() as usize;
+    sorted.get(at).copied().unwrap_or(0.0)
+}
+
+/// Share of extreme pixels clipped at each end of a class-model tile's display range.
+pub const DISPLAY_CLIP: f64 = 0.01;
+
+/// A signed image through a diverging map centred on zero; the symmetric range `±r` has `r` the
+/// 99th percentile of `|v|`, larger values are clipped.
 pub fn diverging(values: &[f32], side: usize, gradient: Gradient) -> RgbImage {
-    let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let abs: Vec<f32> = values.iter().map(|v| v.abs()).collect();
+    let max = percentile(&abs, 1.0 - DISPLAY_CLIP);
     let data = values
         .iter()
         .flat_map(|&v| {
-            let t = if max > 0.0 { 0.5 + 0.5 * v / max } else { 0.5 };
+            let t = if max > 0.0 { (0.5 + 0.5 * v / max).clamp(0.0, 1.0) } else { 0.5 };
             rgb(gradient.eval_continuous(f64::from(t)))
         })
         .collect();
@@ -161,8 +175,9 @@ pub fn saliency_sheet(images: &[f32], maps: &[f32], side: usize, per_row: usize,
 }
 
 /// The class-model grid: one column per class; the top row shows `I*` (diverging colours,
-/// red negative, blue positive, white zero), the bottom row `I* + m` in grey scaled to its own
-/// range, as the paper shows its class models.
+/// red negative, blue positive, white zero), the bottom row `I* + m` in grey between its 1st and
+/// 99th percentiles, as the paper shows its class models. The unbounded ascent leaves a few
+/// extreme pixels; clipping 1 % at each end keeps them from flattening the rest of the tile.
 pub fn class_model_grid(images: &[f32], mean: &[f32], side: usize, scale: usize) -> RgbImage {
     let plane = side * side;
     let tiles: Vec<&[f32]> = images.chunks_exact(plane).collect();
@@ -171,9 +186,7 @@ pub fn class_model_grid(images: &[f32], mean: &[f32], side: usize, scale: usize)
         .iter()
         .map(|t| {
             let seen: Vec<f32> = t.iter().zip(mean).map(|(a, b)| a + b).collect();
-            let lo = seen.iter().copied().fold(f32::INFINITY, f32::min);
-            let hi = seen.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            grey(&seen, side, lo, hi)
+            grey(&seen, side, percentile(&seen, DISPLAY_CLIP), percentile(&seen, 1.0 - DISPLAY_CLIP))
         })
         .collect();
     grid(&[top, bottom], scale, 2)
