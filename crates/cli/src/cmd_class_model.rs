@@ -1,7 +1,7 @@
 //! `atrous class-model`: class model visualisation (Simonyan et al. 2014, §2): for each class,
 //! `I* = argmax_I S_c(I + m) − λ‖I‖²` by plain gradient ascent from `I = 0`, where `m` is the
 //! per-pixel mean of the training images. Writes `class_models.npy` (`I*`, `[K, 28, 28]`),
-//! `mean.npy`, `class_models.json` and `class_models.png` (top row `I*`, bottom row `I* + m`).
+//! `mean.npy`, `class_models.json`, `index.json` and `class_models.png` (top row `I*`, bottom row `I* + m`).
 
 use crate::cmd_saliency::check_mnist_model;
 use crate::data::load_mnist;
@@ -42,7 +42,7 @@ pub struct ClassModelArgs {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Output folder: class_models.npy, mean.npy, class_models.json, class_models.png.
+    /// Output folder: class_models.npy, mean.npy, class_models.json, index.json, class_models.png.
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -91,6 +91,20 @@ pub fn run(args: &ClassModelArgs) -> Result<()> {
         "arrays": {"class_models.npy": "I*, [K, 28, 28]", "mean.npy": "m, [28, 28]"},
     });
     write_json(&args.out.join("class_models.json"), &report)?;
+    // The array index, as `atrous saliency` writes one: slot j of class_models.npy is class c.
+    let entries: Vec<serde_json::Value> = (0..k)
+        .map(|j| {
+            json!({
+                "slot": j,
+                "target": classes[j],
+                "prediction": cm.predicted[j],
+                "score": cm.scores[j],
+                "initial_score": cm.initial_scores[j],
+                "softmax_p": cm.probabilities[j],
+            })
+        })
+        .collect();
+    write_json(&args.out.join("index.json"), &json!({ "arrays": "class_models.npy", "entries": entries }))?;
     write_png(
         &args.out.join("class_models.png"),
         &class_model_grid(cm.images.as_slice(), mean.as_slice(), 28, args.scale),

@@ -150,6 +150,11 @@ fn class_model_raises_every_class_score() {
             (report["initial_score"][c].as_f64().unwrap(), report["final_score"][c].as_f64().unwrap());
         assert!(s1 > s0 + 10.0, "class {c}: S_c {s0} → {s1}");
     }
+    let index = json(&out.join("index.json"));
+    let entries = index["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 10);
+    assert!(entries.iter().enumerate().all(|(j, e)| e["slot"] == j && e["target"] == j));
+    assert_eq!(entries[7]["score"], report["final_score"][7]);
     assert_png(&out.join("class_models.png"));
 }
 
@@ -164,6 +169,8 @@ fn localize_scores_boxes_against_the_ink() {
     assert_eq!(report["bg_quantile"], 0.3);
     let (b, m) = (report["mean_box_iou"].as_f64().unwrap(), report["mean_mask_iou"].as_f64().unwrap());
     let whole = report["whole_image_box_iou"].as_f64().unwrap();
+    let seeds = report["seed_only_box_iou"].as_f64().unwrap();
+    assert!(seeds > 0.0 && seeds <= 1.0, "seed-only box IoU {seeds}");
     assert!(b > whole && b <= 1.0, "box IoU {b} vs whole-image {whole}");
     assert!(m > 0.15 && m <= 1.0, "mask IoU {m}");
     assert_png(&out.join("localize.png"));

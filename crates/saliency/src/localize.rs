@@ -242,6 +242,9 @@ pub struct Localization {
     pub box_iou: f64,
     /// IoU of `mask` with the ink.
     pub mask_iou: f64,
+    /// Baseline without the graph cut: box IoU of the largest component of the foreground seeds
+    /// alone (saliency ≥ the `fg_quantile` quantile).
+    pub seed_box_iou: f64,
 }
 
 /// Segments one image from its saliency map and scores it against its ink.
@@ -260,7 +263,13 @@ pub fn localize(
         _ => 0.0,
     };
     let mask_iou = mask_iou(&mask, &ink);
-    Ok(Localization { mask, bbox, ink_box, box_iou, mask_iou })
+    let hi = quantile(saliency, config.fg_quantile);
+    let seeds: Vec<bool> = saliency.iter().map(|&v| v >= hi && v > 0.0).collect();
+    let seed_box_iou = match (BoundingBox::of_mask(&largest_component(&seeds, side), side), &ink_box) {
+        (Some(a), Some(b)) => a.iou(b),
+        _ => 0.0,
+    };
+    Ok(Localization { mask, bbox, ink_box, box_iou, mask_iou, seed_box_iou })
 }
 
 #[cfg(test)]
