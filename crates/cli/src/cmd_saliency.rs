@@ -117,7 +117,7 @@ pub struct SaliencyArgs {
     /// Images per forward/backward pass.
     #[arg(long, default_value_t = 100)]
     pub batch: usize,
-    /// Rows of the PNG grid (the first images of the range).
+    /// Images in the PNG grid, one column each (the first images of the range).
     #[arg(long, default_value_t = 10)]
     pub show: usize,
     /// Upscaling factor of the pictures (nearest neighbour).
