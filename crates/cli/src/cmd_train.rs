@@ -35,10 +35,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1)]
     pub dilation: usize,
     /// Per-layer dilations, e.g. 1,2,4.
-    #[arg(long, value_delimiter = ',', num_args = 3)]
+    #[arg(long, value_delimiter = ',')]
     pub dilations: Option<Vec<usize>>,
     /// Output channels of the three conv layers.
-    #[arg(long, value_delimiter = ',', num_args = 3, default_values_t = [16, 32, 64])]
+    #[arg(long, value_delimiter = ',', default_values_t = [16, 32, 64])]
     pub channels: Vec<usize>,
     /// Passes over the training set.
     #[arg(long, default_value_t = 3)]

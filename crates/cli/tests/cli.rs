@@ -202,3 +202,22 @@ fn study_writes_report_tables_and_figures_and_reuses_finished_runs() {
         "only padding",
     );
 }
+
+#[test]
+fn per_layer_lists_take_comma_separated_values() {
+    let dir = scratch("lists");
+    let run = dir.join("run");
+    let o = train(
+        &run,
+        &["--channels", "4,6,8", "--dilations", "1,2,3", "--epochs", "1", "--train-limit", "128"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["config"]["channels"], serde_json::json!([4, 6, 8]));
+    assert_eq!(m["config"]["dilations"], serde_json::json!([1, 2, 3]));
+    assert_one_line_error(
+        &atrous(&["train", "--channels", "4,6", "--out", run.to_str().unwrap()]),
+        "three values",
+    );
+}
