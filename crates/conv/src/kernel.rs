@@ -88,7 +88,7 @@ pub(crate) fn gemm(
             ldc,
             init,
             |p, g| b_ptr.wrapping_add(p * ldb + g * LANES),
-            |_, _| true,
+            |_, _, v| (1u32 << v) - 1,
         )
     }
 }
@@ -96,9 +96,9 @@ pub(crate) fn gemm(
 /// [`gemm`] with the rows of `B` gathered: row `p` starts at `b[rows[p]]` (any order, any gaps,
 /// rows may overlap). Every row must be readable up to `n` rounded up to [`LANES`]. This lets a
 /// convolution read its column matrix straight from (shifted) input planes without writing it.
-/// Row `p` must be zero outside columns `nonzero[p]`: a tile whose columns miss that range skips
-/// the row (a dilated tap that reads only padding for those pixels), as a direct convolution
-/// would.
+/// Row `p` must be zero outside columns `nonzero[p]`: a tile skips the vectors of the row that
+/// miss that range (a dilated tap that reads only padding for those pixels), as a direct
+/// convolution would.
 ///
 /// # Panics
 /// If an operand is too short for the sizes (a bug in the caller).
@@ -137,7 +137,13 @@ pub(crate) fn gemm_rows(
             ldc,
             init,
             |p, g| b_ptr.wrapping_add(rows[p] + g * LANES),
-            |p, cols: std::ops::Range<usize>| nonzero[p].start < cols.end && cols.start < nonzero[p].end,
+            |p, j0, v| {
+                // Vectors of the tile (columns j0 + LANES·v ..) that meet row p's non-zero range.
+                let nz = &nonzero[p];
+                (0..v)
+                    .filter(|&v| nz.start < j0 + (v + 1) * LANES && j0 + v * LANES < nz.end)
+                    .fold(0, |m, v| m | 1 << v)
+            },
         )
     }
 }
@@ -182,7 +188,7 @@ pub(crate) fn gemm_gather_a(
             ldc,
             init,
             |p, g| b_ptr.wrapping_add(p * ldb + g * LANES),
-            |_, _| true,
+            |_, _, v| (1u32 << v) - 1,
         )
     }
 }
@@ -229,7 +235,7 @@ pub(crate) fn gemm_cols(
             ldc,
             init,
             |p, g| b_ptr.wrapping_add(cols[g] + p * ldb),
-            |_, _| true,
+            |_, _, v| (1u32 << v) - 1,
         )
     }
 }
@@ -252,7 +258,7 @@ unsafe fn gemm_impl(
     ldc: usize,
     init: Init<'_>,
     b_vec: impl Fn(usize, usize) -> *const f32,
-    live: impl Fn(usize, std::ops::Range<usize>) -> bool,
+    live: impl Fn(usize, usize, usize) -> u32,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -287,9 +293,9 @@ unsafe fn gemm_impl(
             unsafe {
                 let c_at = c_ptr.add(i0 * ldc + j0);
                 match cols.div_ceil(LANES) {
-                    1 => t.run::<1>(b_at, c_at, |p| live(p, j0..j0 + cols)),
-                    2 => t.run::<2>(b_at, c_at, |p| live(p, j0..j0 + cols)),
-                    _ => t.run::<NV>(b_at, c_at, |p| live(p, j0..j0 + cols)),
+                    1 => t.run::<1>(b_at, c_at, |p| live(p, j0, 1)),
+                    2 => t.run::<2>(b_at, c_at, |p| live(p, j0, 2)),
+                    _ => t.run::<NV>(b_at, c_at, |p| live(p, j0, NV)),
                 }
             }
         }
@@ -331,22 +337,38 @@ impl Tile {
         &self,
         b_vec: impl Fn(usize, usize) -> *const f32,
         c: *mut f32,
-        live: impl Fn(usize) -> bool,
+        live: impl Fn(usize) -> u32,
     ) {
+        let all = (1u32 << V) - 1;
         let mut acc: [[f32x16; V]; MR] = std::array::from_fn(|r| [f32x16::splat(self.bias[r]); V]);
         for p in 0..self.k {
-            if !live(p) {
-                // Row p of B is zero across this tile: nothing to add.
-                continue;
-            }
-            // SAFETY: row p of B, V vectors from the tile's first column (caller's promise).
-            let bv: [f32x16; V] = std::array::from_fn(|v| unsafe { load(b_vec(p, v)) });
             let off = p * self.cs;
-            for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
-                // SAFETY: element p of this A row (caller's promise).
-                let av = f32x16::splat(unsafe { *a_r.add(off) });
-                for (acc_v, &b_v) in acc_r.iter_mut().zip(&bv) {
-                    *acc_v = av.mul_add(b_v, *acc_v);
+            let mask = live(p);
+            if mask == all {
+                // SAFETY: row p of B, V vectors from the tile's first column (caller's promise).
+                let bv: [f32x16; V] = std::array::from_fn(|v| unsafe { load(b_vec(p, v)) });
+                for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
+                    // SAFETY: element p of this A row (caller's promise).
+                    let av = f32x16::splat(unsafe { *a_r.add(off) });
+                    for (acc_v, &b_v) in acc_r.iter_mut().zip(&bv) {
+                        *acc_v = av.mul_add(b_v, *acc_v);
+                    }
+                }
+            } else if mask != 0 {
+                // Some vectors of row p are zero for this tile (a dilated tap reading only
+                // padding there): skip their multiply-adds. `v` is a constant in each unrolled
+                // copy, so the accumulators stay in registers.
+                for v in 0..V {
+                    if mask & (1 << v) == 0 {
+                        continue;
+                    }
+                    // SAFETY: as above, one vector.
+                    let b_v = unsafe { load(b_vec(p, v)) };
+                    for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
+                        // SAFETY: as above.
+                        let av = f32x16::splat(unsafe { *a_r.add(off) });
+                        acc_r[v] = av.mul_add(b_v, acc_r[v]);
+                    }
                 }
             }
         }
