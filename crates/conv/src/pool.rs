@@ -29,35 +29,72 @@ pub struct MaxPoolOutput {
 pub fn max_pool2d_forward(x: &Tensor, params: &Pool2dParams) -> Result<MaxPoolOutput, ConvError> {
     let [n, c, h, w] = nchw("max_pool2d input", x)?;
     let (h_out, w_out) = params.output_size(h, w)?;
-    let (k_h, k_w) = params.kernel;
-    let (s_h, s_w) = params.stride;
     let mut y = Tensor::zeros(&[n, c, h_out, w_out]);
     let mut argmax = vec![0u32; n * c * h_out * w_out];
     if y.is_empty() {
         return Ok(MaxPoolOutput { y, argmax });
     }
+    // One task per image (all its channels): per-plane tasks of a few hundred pixels cost more
+    // in scheduling than in work.
+    let (in_plane, out_plane) = (h * w, h_out * w_out);
     y.as_mut_slice()
-        .par_chunks_mut(h_out * w_out)
-        .zip(argmax.par_chunks_mut(h_out * w_out))
-        .zip(x.as_slice().par_chunks(h * w))
-        .for_each(|((y_p, arg_p), x_p)| {
-            for oh in 0..h_out {
-                for ow in 0..w_out {
-                    let mut best = oh * s_h * w + ow * s_w;
-                    for i in 0..k_h {
-                        for j in 0..k_w {
-                            let at = (oh * s_h + i) * w + ow * s_w + j;
-                            if x_p[at] > x_p[best] || (x_p[at].is_nan() && !x_p[best].is_nan()) {
-                                best = at;
-                            }
-                        }
-                    }
-                    y_p[oh * w_out + ow] = x_p[best];
-                    arg_p[oh * w_out + ow] = best as u32;
-                }
+        .par_chunks_mut(c * out_plane)
+        .zip(argmax.par_chunks_mut(c * out_plane))
+        .zip(x.as_slice().par_chunks(c * in_plane))
+        .for_each(|((y_img, arg_img), x_img)| {
+            for ((y_p, arg_p), x_p) in y_img
+                .chunks_exact_mut(out_plane)
+                .zip(arg_img.chunks_exact_mut(out_plane))
+                .zip(x_img.chunks_exact(in_plane))
+            {
+                max_pool_plane(x_p, w, params, y_p, arg_p, w_out);
             }
         });
     Ok(MaxPoolOutput { y, argmax })
+}
+
+/// Pools one `H × W` plane into `y_p` (`H_out × W_out`), recording each winner's index.
+fn max_pool_plane(
+    x_p: &[f32],
+    w: usize,
+    params: &Pool2dParams,
+    y_p: &mut [f32],
+    arg_p: &mut [u32],
+    w_out: usize,
+) {
+    let (k_h, k_w) = params.kernel;
+    let (s_h, s_w) = params.stride;
+    for (oh, (y_row, arg_row)) in y_p.chunks_exact_mut(w_out).zip(arg_p.chunks_exact_mut(w_out)).enumerate() {
+        // The k_h input rows this output row reads.
+        let rows = &x_p[oh * s_h * w..(oh * s_h + k_h - 1) * w + w];
+        for (ow, (y, arg)) in y_row.iter_mut().zip(arg_row.iter_mut()).enumerate() {
+            let left = ow * s_w;
+            let (mut best_at, mut best) = (left, rows[left]);
+            // Sum of the window: NaN exactly when the window holds a NaN (or ±∞ of both signs).
+            let mut sum = 0.0f32;
+            for i in 0..k_h {
+                for (j, &v) in rows[i * w + left..i * w + left + k_w].iter().enumerate() {
+                    // Branch-free select (the winner of random data is unpredictable); `>` keeps
+                    // the first maximum on ties.
+                    let better = v > best;
+                    best = if better { v } else { best };
+                    best_at = if better { i * w + left + j } else { best_at };
+                    sum += v;
+                }
+            }
+            if sum.is_nan() && !best.is_nan() {
+                // Rare: a NaN in the window wins (the first one), so a diverging run shows.
+                if let Some(at) = (0..k_h)
+                    .flat_map(|i| (0..k_w).map(move |j| i * w + left + j))
+                    .find(|&at| rows[at].is_nan())
+                {
+                    (best_at, best) = (at, rows[at]);
+                }
+            }
+            *y = best;
+            *arg = (oh * s_h * w + best_at) as u32;
+        }
+    }
 }
 
 /// Routes `dy [N, C, H_out, W_out]` back to an input of shape `input_dims` through `argmax`.
