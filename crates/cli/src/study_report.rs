@@ -161,9 +161,11 @@ pub fn write_report(
         )?;
         if i > 0 || d != base {
             let significant = p_holm < 0.05;
+            let mcnemar_hits = mcn.iter().filter(|&&p| p < 0.05).count();
             verdicts.push(format!(
-                "d={d} vs d={base}: {:+.2} pp, Holm-adjusted paired t p = {} → {}",
+                "d={d} vs d={base}: {:+.2} pp; image by image (McNemar) significant at 5% in {mcnemar_hits} of {} seed(s); across seeds (paired t, Holm-adjusted p = {}) {}",
                 100.0 * (acc - stat(&base_runs, |r| r.accuracy).0),
+                mcn.len(),
                 fmt_p(p_holm),
                 if p_holm.is_nan() {
                     "not testable with one seed"
