@@ -9,11 +9,11 @@
 //! candidate with the largest weight; whether different seeds agree on it, and whether it agrees
 //! with the best fixed dilation of the study, tells whether the procedure is consistent.
 
-use crate::nn::{DilNet, DilNetConfig};
+use crate::nn::{BoundParams, DilNet, DilNetConfig};
 use crate::optim::Optimizer;
 use crate::train::BatchStats;
 use crate::{AutogradError, Result, Tape, Var};
-use atrous_conv::{Conv2dParams, Pool2dParams};
+use atrous_conv::Conv2dParams;
 use atrous_tensor::Tensor;
 use atrous_tensor::rng::Rng;
 
@@ -71,29 +71,14 @@ impl DilationSearchNet {
     }
 
     /// Logits for pixels `x` with weights `p` (DilNet order) and mixing logits `a`.
-    pub fn forward(&self, tape: &mut Tape, p: &[Var; 10], a: &[Var; 3], x: Var) -> Result<Var> {
-        let [w1, b1, w2, b2, w3, b3, f1w, f1b, f2w, f2b] = *p;
-        let pool = Pool2dParams::new((2, 2), (2, 2))?;
-        let c = &self.net.config;
-        let h = tape.normalize(x, c.mean, c.std);
-        let h = self.mixed_conv(tape, h, w1, b1, a[0])?;
-        let h = tape.relu(h);
-        let h = self.mixed_conv(tape, h, w2, b2, a[1])?;
-        let h = tape.relu(h);
-        let h = tape.max_pool2d(h, pool)?;
-        let h = self.mixed_conv(tape, h, w3, b3, a[2])?;
-        let h = tape.relu(h);
-        let h = tape.max_pool2d(h, pool)?;
-        let h = tape.flatten(h)?;
-        let h = tape.linear(h, f1w, Some(f1b))?;
-        let h = tape.relu(h);
-        tape.linear(h, f2w, Some(f2b))
+    pub fn forward(&self, tape: &mut Tape, p: &BoundParams, a: &[Var; 3], x: Var) -> Result<Var> {
+        self.net.forward_with(tape, p, x, |tape, layer, h, w, b| self.mixed_conv(tape, h, w, b, a[layer]))
     }
 
     /// Logits without recording a backward pass.
     pub fn predict(&self, x: &Tensor) -> Result<Tensor> {
         let mut tape = Tape::new();
-        let p = self.net.bind(&mut tape, false).0;
+        let p = self.net.bind(&mut tape, false);
         let a = self.logits.clone().map(|t| tape.constant(t));
         let xv = tape.constant(x.clone());
         let out = self.forward(&mut tape, &p, &a, xv)?;
@@ -109,7 +94,7 @@ impl DilationSearchNet {
         labels: &[usize],
     ) -> Result<BatchStats> {
         let mut tape = Tape::new();
-        let p = self.net.bind(&mut tape, true).0;
+        let p = self.net.bind(&mut tape, true);
         let a = self.logits.clone().map(|t| tape.param(t));
         let xv = tape.constant(x);
         let logits = self.forward(&mut tape, &p, &a, xv)?;
@@ -123,7 +108,7 @@ impl DilationSearchNet {
         let mut take = |v: Var| {
             grads.take(v).ok_or_else(|| AutogradError::Backward("a parameter got no gradient".into()))
         };
-        let gw = p.iter().map(|&v| take(v)).collect::<Result<Vec<_>>>()?;
+        let gw = p.0.iter().map(|&v| take(v)).collect::<Result<Vec<_>>>()?;
         let ga = a.iter().map(|&v| take(v)).collect::<Result<Vec<_>>>()?;
         weights_opt.step(&mut self.net.parameters_mut(), &gw.iter().collect::<Vec<_>>())?;
         let mut logit_refs: Vec<&mut Tensor> = self.logits.iter_mut().collect();

@@ -234,15 +234,29 @@ impl DilNet {
 
     /// Class scores (logits) `[N, classes]` for pixels `x [N, 1, side, side]` in `[0, 1]`.
     pub fn forward(&self, tape: &mut Tape, p: &BoundParams, x: Var) -> Result<Var> {
+        let layers = [&self.conv1, &self.conv2, &self.conv3];
+        self.forward_with(tape, p, x, |tape, layer, h, w, b| tape.conv2d(h, w, Some(b), layers[layer].params))
+    }
+
+    /// DilNet's layer sequence with each convolution computed by `conv(tape, layer, input,
+    /// weight, bias)` (`layer` 0, 1, 2): the one place the architecture is written down, shared
+    /// by the plain network and the dilation search.
+    pub fn forward_with(
+        &self,
+        tape: &mut Tape,
+        p: &BoundParams,
+        x: Var,
+        mut conv: impl FnMut(&mut Tape, usize, Var, Var, Var) -> Result<Var>,
+    ) -> Result<Var> {
         let [w1, b1, w2, b2, w3, b3, f1w, f1b, f2w, f2b] = p.0;
         let pool = Pool2dParams::new((2, 2), (2, 2))?;
         let h = tape.normalize(x, self.config.mean, self.config.std);
-        let h = tape.conv2d(h, w1, Some(b1), self.conv1.params)?;
+        let h = conv(tape, 0, h, w1, b1)?;
         let h = tape.relu(h);
-        let h = tape.conv2d(h, w2, Some(b2), self.conv2.params)?;
+        let h = conv(tape, 1, h, w2, b2)?;
         let h = tape.relu(h);
         let h = tape.max_pool2d(h, pool)?;
-        let h = tape.conv2d(h, w3, Some(b3), self.conv3.params)?;
+        let h = conv(tape, 2, h, w3, b3)?;
         let h = tape.relu(h);
         let h = tape.max_pool2d(h, pool)?;
         let h = tape.flatten(h)?;
