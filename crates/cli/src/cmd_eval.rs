@@ -1,6 +1,6 @@
 //! `atrous eval`: test accuracy and loss of a model file.
 
-use crate::data::load_mnist;
+use crate::data::load_splits;
 use crate::files::read_model;
 use anyhow::{Result, ensure};
 use atrous_autograd::train::{EVAL_BATCH, evaluate};
@@ -32,8 +32,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     ensure!(args.test_limit != Some(0), "--test-limit must be at least 1");
     crate::set_threads(args.threads)?;
     let (model, _) = read_model(&args.model)?;
-    let mnist = load_mnist(args.data.as_deref())?;
-    let test = args.test_limit.map_or_else(|| mnist.test.take(mnist.test.n), |n| mnist.test.take(n));
+    let (_, test) = load_splits(args.data.as_deref(), None, args.test_limit)?;
     let stats = evaluate(&model, &test, EVAL_BATCH)?;
     if args.json {
         let out = json!({

@@ -2,7 +2,7 @@
 //! mixture of candidate dilations (see `atrous_autograd::dilation_search`), for several seeds, and
 //! reports whether the seeds agree on what they learn.
 
-use crate::data::load_mnist;
+use crate::data::load_splits;
 use crate::files::write_atomic;
 use crate::progress::Progress;
 use anyhow::{Context, Result, ensure};
@@ -196,9 +196,7 @@ pub fn learned_section(args: &LearnArgs, records: &[Value], best_fixed: Option<u
 pub fn run(args: &LearnArgs) -> Result<()> {
     args.validate()?;
     crate::set_threads(args.threads)?;
-    let mnist = load_mnist(args.data.as_deref())?;
-    let train = args.train_limit.map_or_else(|| mnist.train.take(mnist.train.n), |n| mnist.train.take(n));
-    let test = args.test_limit.map_or_else(|| mnist.test.take(mnist.test.n), |n| mnist.test.take(n));
+    let (train, test) = load_splits(args.data.as_deref(), args.train_limit, args.test_limit)?;
     let records = (0..args.seeds).map(|s| search_seed(args, s, &train, &test)).collect::<Result<Vec<_>>>()?;
     let md = format!("# Learned dilations\n\n{}", learned_section(args, &records, None));
     write_atomic(&args.out.join("LEARNED.md"), md.as_bytes())?;

@@ -8,7 +8,7 @@
 
 use crate::cmd_learn::{LearnArgs, learned_section, search_seed};
 use crate::cmd_train::{self, OptimizerKind, TrainArgs};
-use crate::data::load_mnist;
+use crate::data::load_splits;
 use crate::files::read_model;
 use crate::study_report::{DilationSummary, RunResult, write_report};
 use anyhow::{Context, Result, ensure};
@@ -263,9 +263,7 @@ pub fn run(args: &StudyArgs) -> Result<()> {
             ensure_trained(args, d, seed)?;
         }
     }
-    let mnist = load_mnist(args.data.as_deref())?;
-    let test = args.test_limit.map_or_else(|| mnist.test.take(mnist.test.n), |n| mnist.test.take(n));
-    let train = args.train_limit.map_or_else(|| mnist.train.take(mnist.train.n), |n| mnist.train.take(n));
+    let (train, test) = load_splits(args.data.as_deref(), args.train_limit, args.test_limit)?;
     let mut runs = Vec::new();
     let mut summaries = Vec::new();
     for &d in &args.dilations {

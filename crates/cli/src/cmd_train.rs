@@ -1,7 +1,7 @@
 //! `atrous train`: trains a DilNet on MNIST, writing `model.safetensors`, `metrics.json` and a
 //! resumable `checkpoint.safetensors` after every epoch.
 
-use crate::data::load_mnist;
+use crate::data::load_splits;
 use crate::files::write_atomic;
 use crate::progress::Progress;
 use anyhow::{Context, Result, bail, ensure};
@@ -13,7 +13,6 @@ use atrous_autograd::train::{
     EVAL_BATCH, EvalStats, epoch_order, evaluate, images_to_tensor, labels_of, train_step,
 };
 use atrous_tensor::Tensor;
-use atrous_tensor::mnist::Mnist;
 use atrous_tensor::rng::Rng;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -266,10 +265,6 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-fn limit(split: &atrous_tensor::mnist::MnistSplit, n: Option<usize>) -> atrous_tensor::mnist::MnistSplit {
-    n.map_or_else(|| split.take(split.n), |n| split.take(n))
-}
-
 /// Checks every value of `args` without reading data or writing anything.
 pub fn validate(args: &TrainArgs) -> Result<()> {
     TrainConfig::from_args(args).map(|_| ())
@@ -285,9 +280,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         );
     }
     crate::set_threads(args.threads)?;
-    let mnist: Mnist = load_mnist(args.data.as_deref())?;
-    let train = limit(&mnist.train, config.train_limit);
-    let test = limit(&mnist.test, config.test_limit);
+    let (train, test) = load_splits(args.data.as_deref(), config.train_limit, config.test_limit)?;
 
     let mut state = if args.resume {
         load_checkpoint(&args.out, &config)?

@@ -2,7 +2,7 @@
 //! `data/mnist`.
 
 use anyhow::{Context, Result};
-use atrous_tensor::mnist::{Mnist, default_data_dir};
+use atrous_tensor::mnist::{Mnist, MnistSplit, default_data_dir};
 use std::path::{Path, PathBuf};
 
 /// The MNIST folder to use.
@@ -16,4 +16,19 @@ pub fn data_dir(explicit: Option<&Path>) -> Result<PathBuf> {
 pub fn load_mnist(explicit: Option<&Path>) -> Result<Mnist> {
     let dir = data_dir(explicit)?;
     Mnist::load(&dir).with_context(|| format!("cannot load MNIST from {}", dir.display()))
+}
+
+/// The training and test splits, each cut to its first `--train-limit` / `--test-limit` images
+/// when given (quick runs and tests).
+pub fn load_splits(
+    explicit: Option<&Path>,
+    train_limit: Option<usize>,
+    test_limit: Option<usize>,
+) -> Result<(MnistSplit, MnistSplit)> {
+    let mnist = load_mnist(explicit)?;
+    let cut = |split: MnistSplit, limit: Option<usize>| match limit {
+        Some(n) => split.take(n),
+        None => split,
+    };
+    Ok((cut(mnist.train, train_limit), cut(mnist.test, test_limit)))
 }
