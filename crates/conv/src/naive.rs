@@ -50,6 +50,8 @@ pub fn conv2d_naive(
     params: &Conv2dParams,
 ) -> Result<Tensor, ConvError> {
     let geo = ConvGeometry::new(*params, x.dims(), w.dims())?;
+    // The same operand check as the fast path: a short bias must be an error, not an index panic.
+    crate::forward::check_bias("conv2d_naive", &geo, b.map(Tensor::dims))?;
     let (xs, ws) = (x.as_slice(), w.as_slice());
     let mut y = vec![0.0f64; geo.n * geo.output_item()];
     for_each_tap(&geo, |y_at, x_at, w_at| y[y_at] += f64::from(xs[x_at]) * f64::from(ws[w_at]));

@@ -51,6 +51,10 @@ fn mismatched_operands_are_named() {
         Err(ConvError::Operand { what: "bias", .. })
     ));
     assert!(matches!(
+        atrous_conv::naive::conv2d_naive(&x, &w, Some(&Tensor::zeros(&[2])), &p),
+        Err(ConvError::Operand { what: "bias", .. })
+    ));
+    assert!(matches!(
         conv2d_backward(&x, &w, &Tensor::zeros(&[8, 4, 27, 28]), &p, true),
         Err(ConvError::Operand { .. })
     ));
