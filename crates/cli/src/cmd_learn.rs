@@ -2,7 +2,7 @@
 //! mixture of candidate dilations (see `atrous_autograd::dilation_search`), for several seeds, and
 //! reports whether the seeds agree on what they learn.
 
-use crate::data::load_splits;
+use crate::data::DataArgs;
 use crate::files::write_atomic;
 use crate::progress::Progress;
 use anyhow::{Context, Result, ensure};
@@ -40,15 +40,9 @@ pub struct LearnArgs {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// MNIST folder (default: $ATROUS_DATA, else the repository's data/mnist).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Use only the first N training images.
-    #[arg(long)]
-    pub train_limit: Option<usize>,
-    /// Use only the first N test images.
-    #[arg(long)]
-    pub test_limit: Option<usize>,
+    /// Where MNIST is, and which part of it to use.
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Output folder: one `seed-S.json` per seed and `LEARNED.md`.
     #[arg(long, default_value = "runs/learn")]
     pub out: PathBuf,
@@ -79,10 +73,7 @@ impl LearnArgs {
             "--arch-lr must be a positive number, got {}",
             self.arch_lr
         );
-        ensure!(
-            self.train_limit != Some(0) && self.test_limit != Some(0),
-            "--train-limit and --test-limit must be at least 1"
-        );
+        self.data.validate()?;
         Ok(())
     }
 }
@@ -96,7 +87,7 @@ fn seed_file(out: &Path, seed: u64) -> PathBuf {
 pub fn search_seed(args: &LearnArgs, seed: u64, train: &MnistSplit, test: &MnistSplit) -> Result<Value> {
     let settings = json!({
         "candidates": args.candidates, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-        "arch_lr": args.arch_lr, "train_limit": args.train_limit, "test_limit": args.test_limit, "seed": seed,
+        "arch_lr": args.arch_lr, "train_limit": args.data.train_limit, "test_limit": args.data.test_limit, "seed": seed,
     });
     let path = seed_file(&args.out, seed);
     if let Some(done) = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()) {
@@ -196,7 +187,7 @@ pub fn learned_section(args: &LearnArgs, records: &[Value], best_fixed: Option<u
 pub fn run(args: &LearnArgs) -> Result<()> {
     args.validate()?;
     crate::set_threads(args.threads)?;
-    let (train, test) = load_splits(args.data.as_deref(), args.train_limit, args.test_limit)?;
+    let (train, test) = args.data.load()?;
     let records = (0..args.seeds).map(|s| search_seed(args, s, &train, &test)).collect::<Result<Vec<_>>>()?;
     let md = format!("# Learned dilations\n\n{}", learned_section(args, &records, None));
     write_atomic(&args.out.join("LEARNED.md"), md.as_bytes())?;

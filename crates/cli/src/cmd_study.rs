@@ -8,7 +8,7 @@
 
 use crate::cmd_learn::{LearnArgs, learned_section, search_seed};
 use crate::cmd_train::{self, OptimizerKind, TrainArgs};
-use crate::data::load_splits;
+use crate::data::DataArgs;
 use crate::files::read_model;
 use crate::study_report::{DilationSummary, RunResult, write_report};
 use anyhow::{Context, Result, ensure};
@@ -52,15 +52,9 @@ pub struct StudyArgs {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// MNIST folder (default: $ATROUS_DATA, else the repository's data/mnist).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Use only the first N training images (quick studies and tests).
-    #[arg(long)]
-    pub train_limit: Option<usize>,
-    /// Use only the first N test images.
-    #[arg(long)]
-    pub test_limit: Option<usize>,
+    /// Where MNIST is, and which part of it to use.
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Study folder.
     #[arg(long, default_value = "runs/study")]
     pub out: PathBuf,
@@ -87,8 +81,6 @@ fn train_args(args: &StudyArgs, d: usize, seed: u64, resume: bool) -> TrainArgs 
         optimizer: OptimizerKind::Sgd,
         threads: 0,
         data: args.data.clone(),
-        train_limit: args.train_limit,
-        test_limit: args.test_limit,
         out: run_dir(args, d, seed),
         resume,
         stop_after: None,
@@ -224,8 +216,6 @@ fn learn_args(args: &StudyArgs) -> LearnArgs {
         arch_lr: args.arch_lr,
         threads: 0,
         data: args.data.clone(),
-        train_limit: args.train_limit,
-        test_limit: args.test_limit,
         out: args.out.join("learn"),
         quiet: args.quiet,
     }
@@ -263,7 +253,7 @@ pub fn run(args: &StudyArgs) -> Result<()> {
             ensure_trained(args, d, seed)?;
         }
     }
-    let (train, test) = load_splits(args.data.as_deref(), args.train_limit, args.test_limit)?;
+    let (train, test) = args.data.load()?;
     let mut runs = Vec::new();
     let mut summaries = Vec::new();
     for &d in &args.dilations {

@@ -1,7 +1,7 @@
 //! `atrous train`: trains a DilNet on MNIST, writing `model.safetensors`, `metrics.json` and a
 //! resumable `checkpoint.safetensors` after every epoch.
 
-use crate::data::load_splits;
+use crate::data::DataArgs;
 use crate::files::write_atomic;
 use crate::progress::Progress;
 use anyhow::{Context, Result, bail, ensure};
@@ -63,15 +63,9 @@ pub struct TrainArgs {
     /// Worker threads (0: one per core). Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// MNIST folder (default: $ATROUS_DATA, else the repository's data/mnist).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Use only the first N training images (quick runs and tests).
-    #[arg(long)]
-    pub train_limit: Option<usize>,
-    /// Use only the first N test images.
-    #[arg(long)]
-    pub test_limit: Option<usize>,
+    /// Where MNIST is, and which part of it to use.
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Run folder: model.safetensors, metrics.json, checkpoint.safetensors.
     #[arg(long)]
     pub out: PathBuf,
@@ -119,8 +113,7 @@ impl TrainConfig {
             "--weight-decay must be a non-negative number, got {}",
             a.weight_decay
         );
-        ensure!(a.train_limit != Some(0), "--train-limit must be at least 1");
-        ensure!(a.test_limit != Some(0), "--test-limit must be at least 1");
+        a.data.validate()?;
         ensure!(a.threads <= 1024, "--threads {} is not a sensible thread count", a.threads);
         let net = DilNetConfig { channels, dilations, ..DilNetConfig::reference(1) };
         net.validate().map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_start_matches("config: ")))?;
@@ -133,8 +126,8 @@ impl TrainConfig {
             momentum: a.momentum,
             weight_decay: a.weight_decay,
             optimizer: a.optimizer,
-            train_limit: a.train_limit,
-            test_limit: a.test_limit,
+            train_limit: a.data.train_limit,
+            test_limit: a.data.test_limit,
         })
     }
 
@@ -280,7 +273,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         );
     }
     crate::set_threads(args.threads)?;
-    let (train, test) = load_splits(args.data.as_deref(), config.train_limit, config.test_limit)?;
+    let (train, test) = args.data.load()?;
 
     let mut state = if args.resume {
         load_checkpoint(&args.out, &config)?

@@ -32,3 +32,31 @@ pub fn load_splits(
     };
     Ok((cut(mnist.train, train_limit), cut(mnist.test, test_limit)))
 }
+
+/// The data flags shared by the commands that train: `--data`, `--train-limit`, `--test-limit`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct DataArgs {
+    /// MNIST folder (default: $ATROUS_DATA, else the repository's data/mnist).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Use only the first N training images (quick runs and tests).
+    #[arg(long)]
+    pub train_limit: Option<usize>,
+    /// Use only the first N test images.
+    #[arg(long)]
+    pub test_limit: Option<usize>,
+}
+
+impl DataArgs {
+    /// Refuses empty subsets.
+    pub fn validate(&self) -> Result<()> {
+        anyhow::ensure!(self.train_limit != Some(0), "--train-limit must be at least 1");
+        anyhow::ensure!(self.test_limit != Some(0), "--test-limit must be at least 1");
+        Ok(())
+    }
+
+    /// The training and test splits these flags select.
+    pub fn load(&self) -> Result<(MnistSplit, MnistSplit)> {
+        load_splits(self.data.as_deref(), self.train_limit, self.test_limit)
+    }
+}

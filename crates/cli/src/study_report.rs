@@ -179,7 +179,7 @@ pub fn write_report(
     }
     write_atomic(&args.out.join("summary.csv"), summary_csv.as_bytes())?;
 
-    let data_note = match (args.train_limit, args.test_limit) {
+    let data_note = match (args.data.train_limit, args.data.test_limit) {
         (None, None) => "the full MNIST training (60,000) and test (10,000) sets".to_string(),
         (tr, te) => format!(
             "a subset: {} training and {} test images",
@@ -200,8 +200,8 @@ pub fn write_report(
         "Reproduce with:\n\n    atrous study --dilations {dil_list} --seeds {} --epochs {}{}{} --out {}\n",
         args.seeds,
         args.epochs,
-        args.train_limit.map_or(String::new(), |n| format!(" --train-limit {n}")),
-        args.test_limit.map_or(String::new(), |n| format!(" --test-limit {n}")),
+        args.data.train_limit.map_or(String::new(), |n| format!(" --train-limit {n}")),
+        args.data.test_limit.map_or(String::new(), |n| format!(" --test-limit {n}")),
         args.out.display()
     )?;
     writeln!(md, "## Does the dilation change accuracy? (question 3)\n\n{acc_table}")?;
