@@ -9,15 +9,18 @@
 //! candidate with the largest weight; whether different seeds agree on it, and whether it agrees
 //! with the best fixed dilation of the study, tells whether the procedure is consistent.
 
-use crate::nn::{BoundParams, DilNet, DilNetConfig};
-use crate::optim::Optimizer;
-use crate::train::BatchStats;
+use crate::classifier::Classifier;
+use crate::error::ArchitectureError;
+use crate::nn::{DilNet, DilNetConfig};
 use crate::{AutogradError, Result, Tape, Var};
 use atrous_conv::Conv2dParams;
 use atrous_tensor::Tensor;
+use atrous_tensor::reduce::softmax;
 use atrous_tensor::rng::Rng;
 
-/// A DilNet whose three convolutions mix several dilations with learnable weights.
+/// A DilNet whose three convolutions mix several dilations with learnable weights. As a
+/// [`Classifier`] its parameters are DilNet's ten, then the three mixing-logit vectors; train it
+/// with a [`SplitOptimizer`](crate::optim::SplitOptimizer) split at [`Self::WEIGHTS`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct DilationSearchNet {
     /// The shared weights; its own per-layer dilations are not used.
@@ -29,11 +32,14 @@ pub struct DilationSearchNet {
 }
 
 impl DilationSearchNet {
+    /// Number of weight tensors before the mixing logits in the parameter list.
+    pub const WEIGHTS: usize = 10;
+
     /// A network with DilNet's initialisation (the same weights a DilNet of this seed gets) and
     /// uniform mixing weights.
     pub fn new(candidates: &[usize], rng: &mut Rng) -> Result<Self> {
         if candidates.is_empty() {
-            return Err(AutogradError::Config("no candidate dilation".into()));
+            return Err(ArchitectureError::NoCandidate.into());
         }
         // Every candidate must be a valid dilation on its own.
         for &d in candidates {
@@ -50,7 +56,7 @@ impl DilationSearchNet {
 
     /// Current mixing weights `softmax(a)` of each layer.
     pub fn weights(&self) -> [Vec<f32>; 3] {
-        self.logits.clone().map(|a| crate::ops::mix::softmax(a.as_slice()))
+        self.logits.clone().map(|a| softmax(a.as_slice()))
     }
 
     /// The learned dilation of each layer: the candidate with the largest weight.
@@ -69,50 +75,35 @@ impl DilationSearchNet {
             .collect::<Result<Vec<_>>>()?;
         tape.mix(&parts, logits)
     }
+}
 
-    /// Logits for pixels `x` with weights `p` (DilNet order) and mixing logits `a`.
-    pub fn forward(&self, tape: &mut Tape, p: &BoundParams, a: &[Var; 3], x: Var) -> Result<Var> {
-        self.net.forward_with(tape, p, x, |tape, layer, h, w, b| self.mixed_conv(tape, h, w, b, a[layer]))
+impl Classifier for DilationSearchNet {
+    fn parameters(&self) -> Vec<&Tensor> {
+        self.net.parameters().into_iter().chain(&self.logits).collect()
     }
 
-    /// Logits without recording a backward pass.
-    pub fn predict(&self, x: &Tensor) -> Result<Tensor> {
-        let mut tape = Tape::new();
-        let p = self.net.bind(&mut tape, false);
-        let a = self.logits.clone().map(|t| tape.constant(t));
-        let xv = tape.constant(x.clone());
-        let out = self.forward(&mut tape, &p, &a, xv)?;
-        Ok(tape.value(out).clone())
+    fn parameters_mut(&mut self) -> Vec<&mut Tensor> {
+        self.net.parameters_mut().into_iter().chain(&mut self.logits).collect()
     }
 
-    /// One joint step: `weights_opt` updates the kernels, `logits_opt` the mixing logits.
-    pub fn train_step(
-        &mut self,
-        weights_opt: &mut Optimizer,
-        logits_opt: &mut Optimizer,
-        x: Tensor,
-        labels: &[usize],
-    ) -> Result<BatchStats> {
-        let mut tape = Tape::new();
-        let p = self.net.bind(&mut tape, true);
-        let a = self.logits.clone().map(|t| tape.param(t));
-        let xv = tape.constant(x);
-        let logits = self.forward(&mut tape, &p, &a, xv)?;
-        let loss = tape.cross_entropy(logits, labels)?;
-        let loss_value = tape.value(loss).as_slice()[0];
-        if !loss_value.is_finite() {
-            return Err(AutogradError::NonFiniteLoss(loss_value));
+    fn forward(&self, tape: &mut Tape, params: &[Var], x: Var) -> Result<Var> {
+        if params.len() != Self::WEIGHTS + 3 {
+            return Err(AutogradError::Shape {
+                op: "DilationSearchNet::forward",
+                why: "needs DilNet's ten parameters and three mixing-logit vectors",
+                shapes: format!("{} variables", params.len()),
+            });
         }
-        let correct = tape.value(logits).argmax_last()?.iter().zip(labels).filter(|(p, y)| p == y).count();
-        let mut grads = tape.backward(loss)?;
-        let mut take = |v: Var| {
-            grads.take(v).ok_or_else(|| AutogradError::Backward("a parameter got no gradient".into()))
-        };
-        let gw = p.0.iter().map(|&v| take(v)).collect::<Result<Vec<_>>>()?;
-        let ga = a.iter().map(|&v| take(v)).collect::<Result<Vec<_>>>()?;
-        weights_opt.step(&mut self.net.parameters_mut(), &gw.iter().collect::<Vec<_>>())?;
-        let mut logit_refs: Vec<&mut Tensor> = self.logits.iter_mut().collect();
-        logits_opt.step(&mut logit_refs, &ga.iter().collect::<Vec<_>>())?;
-        Ok(BatchStats { loss: loss_value, correct, count: labels.len() })
+        let (weights, a) = params.split_at(Self::WEIGHTS);
+        self.net
+            .forward_with(tape, weights, x, |tape, layer, h, w, b| self.mixed_conv(tape, h, w, b, a[layer]))
+    }
+
+    fn input_dims(&self) -> [usize; 3] {
+        self.net.input_dims()
+    }
+
+    fn classes(&self) -> usize {
+        self.net.classes()
     }
 }

@@ -6,16 +6,13 @@
 //! shape and dtype and says exactly what is wrong. This module handles bytes only; callers own
 //! the files (and write them atomically).
 
+use crate::Result;
+use crate::checkpoint::check_tensor;
+use crate::error::ModelFileError;
 use crate::nn::{DilNet, DilNetConfig, PARAM_NAMES};
-use crate::{AutogradError, Result};
 use atrous_tensor::Tensor;
-use atrous_tensor::rng::Rng;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
-
-fn model_error(msg: impl Into<String>) -> AutogradError {
-    AutogradError::Model(msg.into())
-}
 
 /// Little-endian f32 bytes of a tensor.
 fn le_bytes(t: &Tensor) -> Vec<u8> {
@@ -31,11 +28,13 @@ pub fn to_safetensors(tensors: &[(&str, &Tensor)], metadata: HashMap<String, Str
         .map(|((name, t), b)| {
             Ok((
                 *name,
-                TensorView::new(Dtype::F32, t.dims().to_vec(), b).map_err(|e| model_error(e.to_string()))?,
+                TensorView::new(Dtype::F32, t.dims().to_vec(), b)
+                    .map_err(|e| ModelFileError::Serialise(e.to_string()))?,
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| model_error(e.to_string()))?;
+    let bytes = safetensors::serialize(views, Some(metadata))
+        .map_err(|e| ModelFileError::Serialise(e.to_string()))?;
     Ok(canonical_header(bytes))
 }
 
@@ -72,13 +71,13 @@ fn canonical_header(mut bytes: Vec<u8>) -> Vec<u8> {
 
 /// Reads every tensor (f32 only) and the metadata of safetensors bytes.
 pub fn from_safetensors(bytes: &[u8]) -> Result<(HashMap<String, Tensor>, HashMap<String, String>)> {
-    let st = SafeTensors::deserialize(bytes)
-        .map_err(|e| model_error(format!("not a valid safetensors file ({e})")))?;
-    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| model_error(e.to_string()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| ModelFileError::NotSafetensors(e.to_string()))?;
+    let (_, meta) =
+        SafeTensors::read_metadata(bytes).map_err(|e| ModelFileError::NotSafetensors(e.to_string()))?;
     let mut out = HashMap::new();
     for (name, view) in st.tensors() {
         if view.dtype() != Dtype::F32 {
-            return Err(model_error(format!("tensor {name} has dtype {:?}, expected F32", view.dtype())));
+            return Err(ModelFileError::Dtype { name, dtype: format!("{:?}", view.dtype()) }.into());
         }
         let data =
             view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
@@ -114,28 +113,34 @@ pub fn save_dilnet(model: &DilNet, extra: &[(&str, String)]) -> Result<Vec<u8>> 
 }
 
 fn meta_value<'a>(meta: &'a HashMap<String, String>, key: &str) -> Result<&'a str> {
-    meta.get(key).map(String::as_str).ok_or_else(|| model_error(format!("metadata has no \"{key}\" entry")))
+    meta.get(key).map(String::as_str).ok_or_else(|| ModelFileError::MissingMetadata(key.into()).into())
 }
 
 fn parse_list3(meta: &HashMap<String, String>, key: &str) -> Result<[usize; 3]> {
     let raw = meta_value(meta, key)?;
-    let parsed: Vec<usize> = serde_json::from_str(raw)
-        .map_err(|_| model_error(format!("metadata \"{key}\" = {raw:?} is not a list of integers")))?;
-    parsed.try_into().map_err(|v: Vec<usize>| {
-        model_error(format!("metadata \"{key}\" has {} entries, expected 3", v.len()))
-    })
+    let bad = || ModelFileError::BadMetadata {
+        key: key.into(),
+        value: raw.into(),
+        expected: "a list of 3 integers",
+    };
+    let parsed: Vec<usize> = serde_json::from_str(raw).map_err(|_| bad())?;
+    Ok(parsed.try_into().map_err(|_| bad())?)
 }
 
 fn parse_num<T: std::str::FromStr>(meta: &HashMap<String, String>, key: &str) -> Result<T> {
     let raw = meta_value(meta, key)?;
-    raw.parse().map_err(|_| model_error(format!("metadata \"{key}\" = {raw:?} is not a number")))
+    Ok(raw.parse().map_err(|_| ModelFileError::BadMetadata {
+        key: key.into(),
+        value: raw.into(),
+        expected: "a number",
+    })?)
 }
 
 /// The architecture recorded in a model file's metadata.
 pub fn dilnet_config(meta: &HashMap<String, String>) -> Result<DilNetConfig> {
     let arch = meta_value(meta, "arch")?;
     if arch != "dilnet" {
-        return Err(model_error(format!("architecture \"{arch}\" is not \"dilnet\"")));
+        return Err(ModelFileError::Architecture(arch.into()).into());
     }
     let config = DilNetConfig {
         channels: parse_list3(meta, "channels")?,
@@ -150,28 +155,21 @@ pub fn dilnet_config(meta: &HashMap<String, String>) -> Result<DilNetConfig> {
     Ok(config)
 }
 
-/// Rebuilds a DilNet from safetensors bytes, checking every name, shape and dtype.
+/// Rebuilds a DilNet from safetensors bytes, checking every name, shape, dtype and value
+/// against the architecture in the metadata before building the network.
 pub fn load_dilnet(bytes: &[u8]) -> Result<(DilNet, HashMap<String, String>)> {
     let (mut tensors, meta) = from_safetensors(bytes)?;
     let config = dilnet_config(&meta)?;
-    // A template built from the config gives the expected shapes; its values are replaced.
-    let mut model = DilNet::new(config, &mut Rng::seed_from(0))?;
-    for (name, slot) in PARAM_NAMES.iter().zip(model.parameters_mut()) {
-        let t = tensors.remove(*name).ok_or_else(|| model_error(format!("tensor {name} is missing")))?;
-        if t.dims() != slot.dims() {
-            return Err(model_error(format!(
-                "tensor {name} has shape {}, the architecture needs {}",
-                t.shape(),
-                slot.shape()
-            )));
-        }
-        if let Some(i) = t.as_slice().iter().position(|v| !v.is_finite()) {
-            return Err(model_error(format!("tensor {name} holds a non-finite value at element {i}")));
-        }
-        *slot = t;
+    let shapes = config.param_shapes();
+    let mut params = Vec::with_capacity(PARAM_NAMES.len());
+    for (name, shape) in PARAM_NAMES.iter().zip(&shapes) {
+        let t = tensors.remove(*name).ok_or_else(|| ModelFileError::MissingTensor(name.to_string()))?;
+        check_tensor(name, &t, shape)?;
+        params.push(t);
     }
     if let Some(extra) = tensors.keys().next() {
-        return Err(model_error(format!("unexpected tensor {extra} (not part of a DilNet)")));
+        return Err(ModelFileError::UnexpectedTensor(extra.clone()).into());
     }
-    Ok((model, meta))
+    let params: [Tensor; 10] = params.try_into().expect("ten names");
+    Ok((DilNet::from_parameters(config, params)?, meta))
 }

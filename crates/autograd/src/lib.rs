@@ -24,12 +24,15 @@
 //! # Ok::<(), atrous_autograd::AutogradError>(())
 //! ```
 //!
-//! Modules: [`nn`] (layers, DilNet), [`optim`] (SGD, Adam), [`io`] (safetensors),
-//! [`gradcheck`] (finite differences), [`train`] (training and evaluation loops),
-//! [`dilation_search`] (learning the dilation factor).
+//! Modules: [`Classifier`] (what any network on the tape provides), [`nn`] (layers, DilNet),
+//! [`optim`] (SGD, Adam), [`train`] (the one training and evaluation loop), [`checkpoint`] (the
+//! resumable state of a run), [`io`] (safetensors model files), [`gradcheck`] (finite
+//! differences), [`dilation_search`] (learning the dilation factor).
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod checkpoint;
+mod classifier;
 pub mod dilation_search;
 mod error;
 pub mod gradcheck;
@@ -40,6 +43,6 @@ pub mod optim;
 mod tape;
 pub mod train;
 
-pub use error::{AutogradError, Result};
-pub use ops::mix::softmax;
-pub use tape::{Grads, Tape, Var};
+pub use classifier::Classifier;
+pub use error::{ArchitectureError, AutogradError, ModelFileError, Result};
+pub use tape::{BackwardRules, Grads, ReluBackward, Tape, Var};

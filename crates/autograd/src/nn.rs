@@ -7,6 +7,8 @@
 //! (`conv1.weight [16, 1, 3, 3]`, …, `fc1.weight [128, 3136]`), so a model file loads into the
 //! equivalent `torch.nn` network unchanged.
 
+use crate::classifier::Classifier;
+use crate::error::{ArchitectureError, ModelFileError};
 use crate::tape::{Tape, Var};
 use crate::{AutogradError, Result};
 use atrous_conv::{Conv2dParams, Pool2dParams};
@@ -102,43 +104,72 @@ impl DilNetConfig {
         self.channels[2] * (self.side / 4) * (self.side / 4)
     }
 
+    /// The shapes of the parameters in [`PARAM_NAMES`] order.
+    pub fn param_shapes(&self) -> [Vec<usize>; 10] {
+        let [c1, c2, c3] = self.channels;
+        [
+            vec![c1, 1, 3, 3],
+            vec![c1],
+            vec![c2, c1, 3, 3],
+            vec![c2],
+            vec![c3, c2, 3, 3],
+            vec![c3],
+            vec![self.hidden, self.flat_features()],
+            vec![self.hidden],
+            vec![self.classes, self.hidden],
+            vec![self.classes],
+        ]
+    }
+
     /// Refuses architectures that cannot work, with one readable reason.
-    pub fn validate(&self) -> Result<()> {
-        let bad = |msg: String| Err(AutogradError::Config(msg));
+    pub fn validate(&self) -> std::result::Result<(), ArchitectureError> {
         if self.channels.contains(&0) || self.hidden == 0 || self.classes == 0 {
-            return bad(format!(
-                "channels {:?}, hidden {} and classes {} must all be at least 1",
-                self.channels, self.hidden, self.classes
-            ));
+            return Err(ArchitectureError::EmptyLayer {
+                channels: self.channels,
+                hidden: self.hidden,
+                classes: self.classes,
+            });
         }
-        // Bounds far beyond any MNIST network, so a damaged or hostile model file cannot ask for
-        // a multi-gigabyte allocation before its tensors are even compared with the architecture.
+        // Bounds far beyond any MNIST network, checked before anything is allocated, so a damaged
+        // or hostile model file cannot ask for gigabytes: each width, the parameter count and
+        // the activations of one image (each bounded alone, their products are not).
         const MAX_WIDTH: usize = 4096;
-        if self.channels.iter().chain([&self.hidden, &self.classes, &self.side]).any(|&v| v > MAX_WIDTH) {
-            return bad(format!(
-                "channels {:?}, hidden {}, classes {} and side {} must each be at most {MAX_WIDTH}",
-                self.channels, self.hidden, self.classes, self.side
-            ));
+        const MAX_PARAMETERS: usize = 1 << 26;
+        const MAX_ACTIVATIONS_PER_IMAGE: usize = 1 << 24;
+        let too_large = |what, value, limit| Err(ArchitectureError::TooLarge { what, value, limit });
+        for (what, value) in [
+            ("conv1 channels", self.channels[0]),
+            ("conv2 channels", self.channels[1]),
+            ("conv3 channels", self.channels[2]),
+            ("hidden width", self.hidden),
+            ("classes", self.classes),
+            ("input side", self.side),
+        ] {
+            if value > MAX_WIDTH {
+                return too_large(what, value, MAX_WIDTH);
+            }
         }
         if self.side < 4 {
-            return bad(format!("input side {} is too small for two 2×2 poolings", self.side));
+            return Err(ArchitectureError::InputTooSmall(self.side));
+        }
+        let activations = self.side * self.side * self.channels.iter().max().copied().unwrap_or(1);
+        if activations > MAX_ACTIVATIONS_PER_IMAGE {
+            return too_large("activations per image", activations, MAX_ACTIVATIONS_PER_IMAGE);
+        }
+        let parameters: usize = self.param_shapes().iter().map(|s| s.iter().product::<usize>()).sum();
+        if parameters > MAX_PARAMETERS {
+            return too_large("parameter count", parameters, MAX_PARAMETERS);
         }
         if !(self.std > 0.0 && self.std.is_finite() && self.mean.is_finite()) {
-            return bad(format!(
-                "normalisation mean {} / std {} must be finite with std > 0",
-                self.mean, self.std
-            ));
+            return Err(ArchitectureError::Normalisation { mean: self.mean, std: self.std });
         }
-        for (layer, (&d, &side)) in self.dilations.iter().zip(&self.conv_input_sides()).enumerate() {
-            if d == 0 {
-                return bad(format!("dilation of conv{} must be at least 1", layer + 1));
+        for (layer, (&dilation, &side)) in self.dilations.iter().zip(&self.conv_input_sides()).enumerate() {
+            if dilation == 0 {
+                return Err(ArchitectureError::ZeroDilation { layer: layer + 1 });
             }
             // With padding d, a tap offset by ±d reads inside the image only if d < side.
-            if d >= side {
-                return bad(format!(
-                    "dilation {d} of conv{} is at least its input size {side}: every off-centre tap would read only padding",
-                    layer + 1
-                ));
+            if dilation >= side {
+                return Err(ArchitectureError::DilationTooLarge { layer: layer + 1, dilation, side });
             }
         }
         Ok(())
@@ -176,10 +207,6 @@ pub const PARAM_NAMES: [&str; 10] = [
     "fc2.bias",
 ];
 
-/// The parameters of a DilNet as tape variables, in [`PARAM_NAMES`] order.
-#[derive(Clone, Copy, Debug)]
-pub struct BoundParams(pub [Var; 10]);
-
 impl DilNet {
     /// A freshly initialised network, drawing every parameter from `rng` in [`PARAM_NAMES`] order.
     pub fn new(config: DilNetConfig, rng: &mut Rng) -> Result<Self> {
@@ -193,6 +220,33 @@ impl DilNet {
         let fc1 = Linear::new(config.flat_features(), config.hidden, rng);
         let fc2 = Linear::new(config.hidden, config.classes, rng);
         Ok(DilNet { config, conv1, conv2, conv3, fc1, fc2 })
+    }
+
+    /// A network of architecture `config` holding `params` (in [`PARAM_NAMES`] order), after
+    /// checking each shape against the architecture; nothing else is allocated.
+    pub fn from_parameters(config: DilNetConfig, params: [Tensor; 10]) -> Result<Self> {
+        config.validate()?;
+        for ((name, t), expected) in PARAM_NAMES.iter().zip(&params).zip(config.param_shapes()) {
+            if t.dims() != expected.as_slice() {
+                return Err(ModelFileError::TensorShape {
+                    name: name.to_string(),
+                    found: t.shape().clone(),
+                    expected: atrous_tensor::Shape::new(&expected),
+                }
+                .into());
+            }
+        }
+        let conv = |d: usize| Conv2dParams::same(3, d);
+        let [d1, d2, d3] = config.dilations;
+        let [w1, b1, w2, b2, w3, b3, f1w, f1b, f2w, f2b] = params;
+        Ok(DilNet {
+            conv1: Conv2d { weight: w1, bias: b1, params: conv(d1)? },
+            conv2: Conv2d { weight: w2, bias: b2, params: conv(d2)? },
+            conv3: Conv2d { weight: w3, bias: b3, params: conv(d3)? },
+            fc1: Linear { weight: f1w, bias: f1b },
+            fc2: Linear { weight: f2w, bias: f2b },
+            config,
+        })
     }
 
     /// The parameters in [`PARAM_NAMES`] order.
@@ -227,28 +281,24 @@ impl DilNet {
         ]
     }
 
-    /// Puts the parameters on `tape`, as gradient-requiring leaves when `trainable`.
-    pub fn bind(&self, tape: &mut Tape, trainable: bool) -> BoundParams {
-        BoundParams(self.parameters().map(|p| tape.leaf(p.clone(), trainable)))
-    }
-
-    /// Class scores (logits) `[N, classes]` for pixels `x [N, 1, side, side]` in `[0, 1]`.
-    pub fn forward(&self, tape: &mut Tape, p: &BoundParams, x: Var) -> Result<Var> {
-        let layers = [&self.conv1, &self.conv2, &self.conv3];
-        self.forward_with(tape, p, x, |tape, layer, h, w, b| tape.conv2d(h, w, Some(b), layers[layer].params))
-    }
-
     /// DilNet's layer sequence with each convolution computed by `conv(tape, layer, input,
     /// weight, bias)` (`layer` 0, 1, 2): the one place the architecture is written down, shared
-    /// by the plain network and the dilation search.
+    /// by the plain network and the dilation search. `p` holds the ten parameters in
+    /// [`PARAM_NAMES`] order.
     pub fn forward_with(
         &self,
         tape: &mut Tape,
-        p: &BoundParams,
+        p: &[Var],
         x: Var,
         mut conv: impl FnMut(&mut Tape, usize, Var, Var, Var) -> Result<Var>,
     ) -> Result<Var> {
-        let [w1, b1, w2, b2, w3, b3, f1w, f1b, f2w, f2b] = p.0;
+        let &[w1, b1, w2, b2, w3, b3, f1w, f1b, f2w, f2b] = p else {
+            return Err(AutogradError::Shape {
+                op: "DilNet::forward",
+                why: "needs the ten parameters in PARAM_NAMES order",
+                shapes: format!("{} variables", p.len()),
+            });
+        };
         let pool = Pool2dParams::new((2, 2), (2, 2))?;
         let h = tape.normalize(x, self.config.mean, self.config.std);
         let h = conv(tape, 0, h, w1, b1)?;
@@ -264,13 +314,29 @@ impl DilNet {
         let h = tape.relu(h);
         tape.linear(h, f2w, Some(f2b))
     }
+}
 
-    /// Logits for a batch, without recording anything for backward.
-    pub fn predict(&self, x: &Tensor) -> Result<Tensor> {
-        let mut tape = Tape::new();
-        let p = self.bind(&mut tape, false);
-        let xv = tape.constant(x.clone());
-        let logits = self.forward(&mut tape, &p, xv)?;
-        Ok(tape.value(logits).clone())
+impl Classifier for DilNet {
+    fn parameters(&self) -> Vec<&Tensor> {
+        DilNet::parameters(self).to_vec()
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Tensor> {
+        DilNet::parameters_mut(self).into_iter().collect()
+    }
+
+    fn forward(&self, tape: &mut Tape, params: &[Var], x: Var) -> Result<Var> {
+        let layers = [&self.conv1, &self.conv2, &self.conv3];
+        self.forward_with(tape, params, x, |tape, layer, h, w, b| {
+            tape.conv2d(h, w, Some(b), layers[layer].params)
+        })
+    }
+
+    fn input_dims(&self) -> [usize; 3] {
+        [1, self.config.side, self.config.side]
+    }
+
+    fn classes(&self) -> usize {
+        self.config.classes
     }
 }

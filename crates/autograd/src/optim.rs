@@ -50,6 +50,75 @@ pub enum Optimizer {
     Adam(Adam),
 }
 
+/// Which optimiser a recipe uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptimizerKind {
+    /// SGD with momentum (PyTorch semantics).
+    Sgd,
+    /// Adam (β₁ 0.9, β₂ 0.999, ε 1e-8).
+    Adam,
+}
+
+impl OptimizerKind {
+    /// The lower-case name used in files (`"sgd"`, `"adam"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Adam => "adam",
+        }
+    }
+
+    /// A fresh optimiser of this kind; `momentum` is ignored by Adam.
+    pub fn build(self, lr: f32, momentum: f32, weight_decay: f32) -> Optimizer {
+        match self {
+            OptimizerKind::Sgd => Optimizer::Sgd(Sgd::new(lr, momentum, weight_decay)),
+            OptimizerKind::Adam => Optimizer::Adam(Adam::new(lr, weight_decay)),
+        }
+    }
+}
+
+/// How a training step turns gradients into new parameter values: one optimiser for every
+/// parameter, or several for disjoint groups ([`SplitOptimizer`]).
+pub trait ParamUpdate {
+    /// Updates `params` from `grads` (same order and shapes every call).
+    fn update(&mut self, params: &mut [&mut Tensor], grads: &[&Tensor]) -> Result<()>;
+}
+
+impl ParamUpdate for Optimizer {
+    fn update(&mut self, params: &mut [&mut Tensor], grads: &[&Tensor]) -> Result<()> {
+        self.step(params, grads)
+    }
+}
+
+/// Two optimisers over one parameter list: the first `split` parameters follow `head`, the rest
+/// `tail` (e.g. a search network's weights by SGD and its architecture logits by Adam).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SplitOptimizer {
+    /// Number of parameters `head` updates.
+    pub split: usize,
+    /// Optimiser of `params[..split]`.
+    pub head: Optimizer,
+    /// Optimiser of `params[split..]`.
+    pub tail: Optimizer,
+}
+
+impl ParamUpdate for SplitOptimizer {
+    fn update(&mut self, params: &mut [&mut Tensor], grads: &[&Tensor]) -> Result<()> {
+        check_pairs(params, grads)?;
+        if self.split > params.len() {
+            return Err(AutogradError::Optimizer(format!(
+                "split at {} of {} parameters",
+                self.split,
+                params.len()
+            )));
+        }
+        let (p_head, p_tail) = params.split_at_mut(self.split);
+        let (g_head, g_tail) = grads.split_at(self.split);
+        self.head.step(p_head, g_head)?;
+        self.tail.step(p_tail, g_tail)
+    }
+}
+
 impl Sgd {
     /// SGD with the given learning rate, momentum and weight decay.
     pub fn new(lr: f32, momentum: f32, weight_decay: f32) -> Self {
@@ -66,15 +135,15 @@ impl Adam {
 
 fn check_pairs(params: &[&mut Tensor], grads: &[&Tensor]) -> Result<()> {
     if params.len() != grads.len() {
-        return Err(AutogradError::Config(format!(
-            "optimiser got {} parameters and {} gradients",
+        return Err(AutogradError::Optimizer(format!(
+            "{} parameters and {} gradients",
             params.len(),
             grads.len()
         )));
     }
     for (p, g) in params.iter().zip(grads) {
         if p.dims() != g.dims() {
-            return Err(AutogradError::Config(format!(
+            return Err(AutogradError::Optimizer(format!(
                 "parameter {} has gradient of shape {}",
                 p.shape(),
                 g.shape()

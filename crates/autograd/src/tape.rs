@@ -45,6 +45,36 @@ struct Node {
     op: Op,
 }
 
+/// How a backward pass sends a gradient through a ReLU. Attribution methods that predate
+/// Integrated Gradients differ from the plain gradient only here (Simonyan et al. 2014, §4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReluBackward {
+    /// The gradient: `dx = dy · [y > 0]`.
+    #[default]
+    Gradient,
+    /// Guided backpropagation (Springenberg et al. 2014): `dx = max(dy, 0) · [y > 0]`.
+    Guided,
+    /// The deconvnet rule (Zeiler & Fergus 2014): `dx = max(dy, 0)`, whatever the forward sign.
+    Deconvnet,
+}
+
+/// Backward rules that replace an operation's true gradient. The default is the true gradient
+/// everywhere; [`Tape::backward_with_rules`] takes others.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BackwardRules {
+    /// The rule of every ReLU.
+    pub relu: ReluBackward,
+}
+
+impl BackwardRules {
+    /// The true gradient, except through ReLUs, which follow `relu`.
+    pub fn with_relu(relu: ReluBackward) -> Self {
+        BackwardRules { relu }
+    }
+}
+
 /// Records a computation for reverse-mode differentiation.
 #[derive(Debug, Default)]
 pub struct Tape {
@@ -122,10 +152,7 @@ impl Tape {
     /// Gradients of the scalar `loss` with respect to every node that requires one.
     pub fn backward(&self, loss: Var) -> Result<Grads> {
         if self.value(loss).len() != 1 {
-            return Err(AutogradError::Backward(format!(
-                "needs a scalar to start from, got shape {}; use backward_with a seed",
-                self.value(loss).shape()
-            )));
+            return Err(AutogradError::NotScalar { shape: self.value(loss).shape().clone() });
         }
         let seed = Tensor::full(self.value(loss).dims(), 1.0);
         self.backward_with(loss, seed)
@@ -134,12 +161,18 @@ impl Tape {
     /// Vector–Jacobian product: gradients of `Σ seed ⊙ output` with respect to every node that
     /// requires one. `seed` must have the shape of `output`.
     pub fn backward_with(&self, output: Var, seed: Tensor) -> Result<Grads> {
+        self.backward_with_rules(output, seed, BackwardRules::default())
+    }
+
+    /// [`backward_with`](Self::backward_with) under modified backward `rules` (guided
+    /// backpropagation, deconvnet): what flows back is then no longer a gradient, but every other
+    /// operation is differentiated as usual.
+    pub fn backward_with_rules(&self, output: Var, seed: Tensor, rules: BackwardRules) -> Result<Grads> {
         if seed.dims() != self.value(output).dims() {
-            return Err(AutogradError::Backward(format!(
-                "seed shape {} differs from output shape {}",
-                seed.shape(),
-                self.value(output).shape()
-            )));
+            return Err(AutogradError::SeedShape {
+                seed: seed.shape().clone(),
+                output: self.value(output).shape().clone(),
+            });
         }
         let mut grads: Vec<Option<Tensor>> = (0..self.nodes.len()).map(|_| None).collect();
         grads[output.0] = Some(seed);
@@ -149,7 +182,7 @@ impl Tape {
                 continue;
             }
             let Some(grad) = grads[index].take() else { continue };
-            let contributions = self.op_backward(&node.op, &node.value, &grad)?;
+            let contributions = self.op_backward(&node.op, &node.value, &grad, rules)?;
             // Leaves keep their gradient; intermediate gradients are dropped once passed on.
             for (var, g) in contributions {
                 if !self.requires_grad(var) {
@@ -165,14 +198,20 @@ impl Tape {
     }
 
     /// The exhaustive backward dispatch: input gradients of one node from its output gradient.
-    fn op_backward(&self, op: &Op, out: &Tensor, grad: &Tensor) -> Result<Vec<(Var, Tensor)>> {
+    fn op_backward(
+        &self,
+        op: &Op,
+        out: &Tensor,
+        grad: &Tensor,
+        rules: BackwardRules,
+    ) -> Result<Vec<(Var, Tensor)>> {
         match op {
             Op::Leaf => Ok(Vec::new()),
             Op::Conv2d(op) => op.backward(self, grad),
             Op::MaxPool2d(op) => op.backward(self, grad),
             Op::GlobalAvgPool(op) => op.backward(self, grad),
             Op::Linear(op) => op.backward(self, grad),
-            Op::Relu(op) => op.backward(out, grad),
+            Op::Relu(op) => op.backward(out, grad, rules.relu),
             Op::Reshape(op) => op.backward(self, grad),
             Op::Add(op) => op.backward(grad),
             Op::Mul(op) => op.backward(self, grad),

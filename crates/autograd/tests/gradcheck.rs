@@ -2,7 +2,7 @@
 
 use atrous_autograd::gradcheck::check_gradients;
 use atrous_autograd::nn::{DilNet, DilNetConfig};
-use atrous_autograd::{Result, Tape, Var};
+use atrous_autograd::{Classifier, Result, Tape, Var};
 use atrous_conv::{Conv2dParams, Pool2dParams};
 use atrous_tensor::{Tensor, rng::Rng};
 

@@ -41,7 +41,7 @@ fn cross_entropy_gradient_is_softmax_minus_onehot_over_n() {
 fn bad_requests_are_errors() {
     let mut tape = Tape::new();
     let x = tape.param(Tensor::zeros(&[2, 3]));
-    assert!(matches!(tape.backward(x), Err(AutogradError::Backward(_))), "non-scalar backward");
+    assert!(matches!(tape.backward(x), Err(AutogradError::NotScalar { .. })), "non-scalar backward");
     assert!(matches!(tape.cross_entropy(x, &[0, 3]), Err(AutogradError::Class { class: 3, .. })));
     assert!(matches!(tape.pick_class(x, &[0]), Err(AutogradError::Shape { .. })));
     let w = tape.param(Tensor::zeros(&[4, 2]));
@@ -67,4 +67,61 @@ fn model_files_with_absurd_or_damaged_architecture_are_refused() {
     assert!(err.contains("channels"), "{err}");
     let err = load_dilnet(&bytes[..bytes.len() - 7]).unwrap_err().to_string();
     assert!(err.contains("not a valid safetensors file"), "{err}");
+}
+
+#[test]
+fn architecture_size_is_bounded_before_anything_is_allocated() {
+    use atrous_autograd::ArchitectureError;
+    use atrous_autograd::nn::DilNetConfig;
+    // Each width alone is legal; their product (activations of one 4096² image, fc1's 64·1024²
+    // inputs) is not.
+    let huge = DilNetConfig { side: 4096, ..DilNetConfig::reference(1) };
+    assert!(matches!(huge.validate(), Err(ArchitectureError::TooLarge { .. })), "{:?}", huge.validate());
+    let wide = DilNetConfig { channels: [16, 32, 4096], side: 1024, ..DilNetConfig::reference(1) };
+    assert!(matches!(wide.validate(), Err(ArchitectureError::TooLarge { .. })));
+    assert!(DilNetConfig::reference(4).validate().is_ok());
+}
+
+#[test]
+fn relu_backward_rules_guided_and_deconvnet_on_a_hand_built_case() {
+    use atrous_autograd::{BackwardRules, ReluBackward};
+    // y = relu(x) with x = [2, -1, 3, -4] and incoming signal g = [1, 5, -2, -3]:
+    // gradient  g·[x > 0]         = [1, 0, 0, 0]... with x₂ = 3 active and g₂ = −2: [1, 0, −2, 0];
+    // guided    max(g, 0)·[x > 0] = [1, 0, 0, 0];
+    // deconvnet max(g, 0)         = [1, 5, 0, 0].
+    let run = |rule| {
+        let mut tape = Tape::new();
+        let x = tape.param(Tensor::from_vec(&[4], vec![2.0, -1.0, 3.0, -4.0]).unwrap());
+        let y = tape.relu(x);
+        let seed = Tensor::from_vec(&[4], vec![1.0, 5.0, -2.0, -3.0]).unwrap();
+        let grads = tape.backward_with_rules(y, seed, BackwardRules::with_relu(rule)).unwrap();
+        grads.get(x).unwrap().as_slice().to_vec()
+    };
+    assert_eq!(run(ReluBackward::Gradient), vec![1.0, 0.0, -2.0, 0.0]);
+    assert_eq!(run(ReluBackward::Guided), vec![1.0, 0.0, 0.0, 0.0]);
+    assert_eq!(run(ReluBackward::Deconvnet), vec![1.0, 5.0, 0.0, 0.0]);
+}
+
+#[test]
+fn constant_parameters_get_no_gradient_and_tracked_ones_do() {
+    use atrous_conv::Conv2dParams;
+    // Input gradients with constant weights (saliency) must not compute dW or db; with tracked
+    // weights they must.
+    for trainable in [false, true] {
+        let mut tape = Tape::new();
+        let x = tape.param(Tensor::full(&[2, 1, 6, 6], 0.5));
+        let w = tape.leaf(Tensor::full(&[3, 1, 3, 3], 0.1), trainable);
+        let b = tape.leaf(Tensor::full(&[3], 0.2), trainable);
+        let h = tape.conv2d(x, w, Some(b), Conv2dParams::same(3, 2).unwrap()).unwrap();
+        let h = tape.flatten(h).unwrap();
+        let fw = tape.leaf(Tensor::full(&[4, 108], 0.01), trainable);
+        let fb = tape.leaf(Tensor::full(&[4], 0.0), trainable);
+        let y = tape.linear(h, fw, Some(fb)).unwrap();
+        let loss = tape.sum(y);
+        let grads = tape.backward(loss).unwrap();
+        assert!(grads.get(x).is_some(), "the input gradient is always computed");
+        for v in [w, b, fw, fb] {
+            assert_eq!(grads.get(v).is_some(), trainable, "trainable = {trainable}");
+        }
+    }
 }

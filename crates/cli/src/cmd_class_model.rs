@@ -4,12 +4,13 @@
 //! `mean.npy`, `class_models.json`, `index.json` and `class_models.png` (top row `I*`, bottom row `I* + m`).
 
 use crate::cmd_saliency::check_mnist_model;
-use crate::data::load_mnist;
-use crate::files::read_model;
+use crate::data::data_dir;
+use crate::read_model;
 use anyhow::{Result, ensure};
 use atrous_saliency::class_model::{ClassModelConfig, class_models, mean_image};
 use atrous_saliency::picture::class_model_grid;
-use atrous_saliency::writer::{write_json, write_npy, write_png};
+use atrous_saliency::writer::{IndexEntry, write_index, write_json, write_npy, write_png};
+use atrous_study::data::load_train;
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -53,7 +54,7 @@ pub fn run(args: &ClassModelArgs) -> Result<()> {
     config.validate()?;
     ensure!((1..=64).contains(&args.scale), "--scale must be in 1..=64");
     crate::set_threads(args.threads)?;
-    let (model, _) = read_model(&args.model)?;
+    let model = read_model(&args.model)?;
     check_mnist_model(&model)?;
     let n_classes = model.config.classes;
     let classes = args.classes.clone().unwrap_or_else(|| (0..n_classes).collect());
@@ -61,8 +62,8 @@ pub fn run(args: &ClassModelArgs) -> Result<()> {
     if let Some(c) = classes.iter().find(|&&c| c >= n_classes) {
         anyhow::bail!("class {c} is outside 0..{}", n_classes - 1);
     }
-    let mnist = load_mnist(args.data.as_deref())?;
-    let mean = mean_image(&mnist.train)?;
+    let train = load_train(&data_dir(args.data.as_deref())?)?;
+    let mean = mean_image(&train)?;
 
     let start = Instant::now();
     let cm = class_models(&model, &mean, &classes, &config)?;
@@ -91,20 +92,21 @@ pub fn run(args: &ClassModelArgs) -> Result<()> {
         "arrays": {"class_models.npy": "I*, [K, 28, 28]", "mean.npy": "m, [28, 28]"},
     });
     write_json(&args.out.join("class_models.json"), &report)?;
-    // The array index, as `atrous saliency` writes one: slot j of class_models.npy is class c.
-    let entries: Vec<serde_json::Value> = (0..k)
-        .map(|j| {
-            json!({
-                "slot": j,
-                "target": classes[j],
-                "prediction": cm.predicted[j],
-                "score": cm.scores[j],
-                "initial_score": cm.initial_scores[j],
-                "softmax_p": cm.probabilities[j],
-            })
+    // The array index, in the format `atrous saliency` writes: slot j of class_models.npy is the
+    // class model of class `target`.
+    let entries: Vec<IndexEntry> = (0..k)
+        .map(|j| IndexEntry {
+            slot: j,
+            image: None,
+            label: None,
+            prediction: cm.predicted[j],
+            target: classes[j],
+            score: cm.scores[j],
         })
         .collect();
-    write_json(&args.out.join("index.json"), &json!({ "arrays": "class_models.npy", "entries": entries }))?;
+    let extra =
+        json!({ "maps": "class_models.npy", "map": "class model I*, [K, 28, 28]; see class_models.json" });
+    write_index(&args.out.join("index.json"), &entries, crate::cmd_saliency::object(extra))?;
     write_png(
         &args.out.join("class_models.png"),
         &class_model_grid(cm.images.as_slice(), mean.as_slice(), 28, args.scale),

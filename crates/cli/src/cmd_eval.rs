@@ -1,9 +1,9 @@
 //! `atrous eval`: test accuracy and loss of a model file.
 
-use crate::data::load_splits;
-use crate::files::read_model;
+use crate::read_model;
 use anyhow::{Result, ensure};
 use atrous_autograd::train::{EVAL_BATCH, evaluate};
+use atrous_study::data::load_test;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -31,8 +31,8 @@ pub struct EvalArgs {
 pub fn run(args: &EvalArgs) -> Result<()> {
     ensure!(args.test_limit != Some(0), "--test-limit must be at least 1");
     crate::set_threads(args.threads)?;
-    let (model, _) = read_model(&args.model)?;
-    let (_, test) = load_splits(args.data.as_deref(), None, args.test_limit)?;
+    let model = read_model(&args.model)?;
+    let test = load_test(&crate::data::data_dir(args.data.as_deref())?, args.test_limit)?;
     let stats = evaluate(&model, &test, EVAL_BATCH)?;
     if args.json {
         let out = json!({

@@ -2,15 +2,17 @@
 //! adapted to MNIST): saliency-seeded graph-cut segmentation of each test image, the box of its
 //! largest connected component, scored against the digit's ink by box IoU and mask IoU.
 
-use crate::cmd_saliency::{ImageRange, check_mnist_model, maps_in_batches};
-use crate::data::load_mnist;
-use crate::files::read_model;
+use crate::cmd_saliency::{ImageRange, check_mnist_model};
+use crate::data::data_dir;
+use crate::read_model;
 use anyhow::{Result, ensure};
-use atrous_autograd::train::{images_to_tensor, labels_of};
+use atrous_saliency::SaliencyError;
 use atrous_saliency::localize::{BoundingBox, Localization, LocalizeConfig, localize};
 use atrous_saliency::picture::{LocalizedView, localization_grid};
 use atrous_saliency::saliency::Target;
+use atrous_saliency::saliency::saliency_of_split;
 use atrous_saliency::writer::{write_json, write_png};
+use atrous_study::data::load_test;
 use rayon::prelude::*;
 use serde_json::json;
 use std::path::PathBuf;
@@ -68,18 +70,31 @@ pub fn run(args: &LocalizeArgs) -> Result<()> {
         bins: LocalizeConfig::default().bins,
         ink_threshold: args.ink,
     };
-    config.validate()?;
+    config.validate().map_err(|e| match e {
+        SaliencyError::Setting { setting, value, rule } => {
+            let flag = match setting {
+                "foreground quantile" => "--fg-quantile",
+                "background quantile" => "--bg-quantile",
+                "smoothness" => "--smoothness",
+                "ink threshold" => "--ink",
+                _ => setting,
+            };
+            anyhow::anyhow!("{flag} {value} is invalid: the {setting} {rule}")
+        }
+        other => other.into(),
+    })?;
     ensure!((1..=64).contains(&args.scale), "--scale must be in 1..=64");
     crate::set_threads(args.threads)?;
-    let (model, _) = read_model(&args.model)?;
+    let model = read_model(&args.model)?;
     check_mnist_model(&model)?;
-    let mnist = load_mnist(args.data.as_deref())?;
-    let range = args.images.clone().unwrap_or(ImageRange(0..mnist.test.n));
-    let indices = range.indices(mnist.test.n)?;
+    let test = load_test(&data_dir(args.data.as_deref())?, None)?;
+    let range = args.images.clone().unwrap_or(ImageRange(0..test.n));
+    let indices = range.indices(test.n)?;
 
     let start = Instant::now();
-    let s = maps_in_batches(&model, &mnist.test, &indices, Target::Predicted, 100)?;
-    let x = images_to_tensor(&mnist.test, &indices);
+    let s = saliency_of_split(&model, &test, &indices, Target::Predicted, 100)?;
+    let batch = test.batch(&indices);
+    let x = batch.x;
     let results: Vec<Localization> = x
         .as_slice()
         .par_chunks(784)
@@ -95,7 +110,7 @@ pub fn run(args: &LocalizeArgs) -> Result<()> {
     // Context: the IoU a box covering the whole image would get against the ink box.
     let whole = BoundingBox { top: 0, left: 0, bottom: 28, right: 28 };
     let whole_iou = results.iter().map(|r| r.ink_box.map_or(0.0, |b| whole.iou(&b))).sum::<f64>() / n;
-    let labels = labels_of(&mnist.test, &indices);
+    let labels = batch.labels;
     let accuracy = s.predictions.iter().zip(&labels).filter(|(p, y)| p == y).count() as f64 / n;
     let report = json!({
         "model": args.model,

@@ -1,16 +1,14 @@
 //! `atrous saliency`: image-specific class saliency maps (Simonyan et al. 2014, §3) of test
 //! images, as `maps.npy` + `index.json` + a PNG grid (input | map | overlay).
 
-use crate::data::load_mnist;
-use crate::files::read_model;
+use crate::data::data_dir;
+use crate::read_model;
 use anyhow::{Result, bail, ensure};
 use atrous_autograd::nn::DilNet;
-use atrous_autograd::train::{images_to_tensor, labels_of};
 use atrous_saliency::picture::saliency_grid;
-use atrous_saliency::saliency::{SaliencyMaps, Target, saliency_maps};
+use atrous_saliency::saliency::{Target, saliency_of_split};
 use atrous_saliency::writer::{IndexEntry, write_index, write_npy, write_png};
-use atrous_tensor::Tensor;
-use atrous_tensor::mnist::MnistSplit;
+use atrous_study::data::load_test;
 use serde_json::json;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -60,37 +58,6 @@ pub fn check_mnist_model(model: &DilNet) -> Result<()> {
     Ok(())
 }
 
-/// Saliency maps of the chosen test images, `batch` at a time, concatenated.
-pub fn maps_in_batches(
-    model: &DilNet,
-    split: &MnistSplit,
-    indices: &[usize],
-    target: Target,
-    batch: usize,
-) -> Result<SaliencyMaps> {
-    ensure!(!indices.is_empty(), "no image selected");
-    let (mut maps, mut gradient) = (Vec::new(), Vec::new());
-    let (mut targets, mut scores, mut predictions) = (Vec::new(), Vec::new(), Vec::new());
-    for chunk in indices.chunks(batch.max(1)) {
-        let x = images_to_tensor(split, chunk);
-        let labels = labels_of(split, chunk);
-        let s = saliency_maps(model, &x, target, Some(&labels))?;
-        maps.extend_from_slice(s.maps.as_slice());
-        gradient.extend_from_slice(s.gradient.as_slice());
-        targets.extend(s.targets);
-        scores.extend(s.scores);
-        predictions.extend(s.predictions);
-    }
-    let n = indices.len();
-    Ok(SaliencyMaps {
-        maps: Tensor::from_vec(&[n, 28, 28], maps)?,
-        gradient: Tensor::from_vec(&[n, 1, 28, 28], gradient)?,
-        targets,
-        scores,
-        predictions,
-    })
-}
-
 /// A `json!` object as the map `write_index` extends.
 pub fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
     match value {
@@ -136,26 +103,26 @@ pub fn run(args: &SaliencyArgs) -> Result<()> {
     ensure!(args.batch > 0, "--batch must be at least 1");
     ensure!((1..=64).contains(&args.scale), "--scale must be in 1..=64");
     crate::set_threads(args.threads)?;
-    let (model, _) = read_model(&args.model)?;
+    let model = read_model(&args.model)?;
     check_mnist_model(&model)?;
     if let Target::Class(c) = args.target {
         ensure!(c < model.config.classes, "target class {c} is outside 0..{}", model.config.classes - 1);
     }
-    let mnist = load_mnist(args.data.as_deref())?;
-    let indices = args.images.indices(mnist.test.n)?;
+    let test = load_test(&data_dir(args.data.as_deref())?, None)?;
+    let indices = args.images.indices(test.n)?;
 
     let start = Instant::now();
-    let s = maps_in_batches(&model, &mnist.test, &indices, args.target, args.batch)?;
+    let s = saliency_of_split(&model, &test, &indices, args.target, args.batch)?;
     let seconds = start.elapsed().as_secs_f64();
 
     let n = indices.len();
     write_npy(&args.out.join("maps.npy"), &[n, 28, 28], s.maps.as_slice())?;
-    let labels = labels_of(&mnist.test, &indices);
+    let labels = test.batch(&indices).labels;
     let entries: Vec<IndexEntry> = (0..n)
         .map(|i| IndexEntry {
             slot: i,
-            image: indices[i],
-            label: labels[i],
+            image: Some(indices[i]),
+            label: Some(labels[i]),
             prediction: s.predictions[i],
             target: s.targets[i],
             score: s.scores[i],
@@ -173,7 +140,7 @@ pub fn run(args: &SaliencyArgs) -> Result<()> {
     write_index(&args.out.join("index.json"), &entries, object(extra))?;
     let show = args.show.min(n);
     if show > 0 {
-        let x = images_to_tensor(&mnist.test, &indices[..show]);
+        let x = test.batch(&indices[..show]).x;
         let grid = saliency_grid(x.as_slice(), &s.maps.as_slice()[..show * 784], 28, args.scale);
         write_png(&args.out.join("saliency.png"), &grid)?;
     }

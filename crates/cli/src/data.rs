@@ -1,8 +1,8 @@
-//! Finding and loading MNIST for the CLI: `--data DIR`, then `ATROUS_DATA`, then the repository's
-//! `data/mnist`.
+//! Where MNIST is: `--data DIR`, then `ATROUS_DATA`, then the repository's `data/mnist`; and the
+//! data flags shared by the commands that train.
 
-use anyhow::{Context, Result};
-use atrous_tensor::mnist::{Mnist, MnistSplit, default_data_dir};
+use anyhow::{Context, Result, ensure};
+use atrous_tensor::mnist::default_data_dir;
 use std::path::{Path, PathBuf};
 
 /// The MNIST folder to use.
@@ -10,27 +10,6 @@ pub fn data_dir(explicit: Option<&Path>) -> Result<PathBuf> {
     explicit.map(Path::to_path_buf).or_else(default_data_dir).context(
         "no MNIST folder found: pass --data DIR or set ATROUS_DATA (the repository ships data/mnist)",
     )
-}
-
-/// Loads MNIST from `--data` or the default location.
-pub fn load_mnist(explicit: Option<&Path>) -> Result<Mnist> {
-    let dir = data_dir(explicit)?;
-    Mnist::load(&dir).with_context(|| format!("cannot load MNIST from {}", dir.display()))
-}
-
-/// The training and test splits, each cut to its first `--train-limit` / `--test-limit` images
-/// when given (quick runs and tests).
-pub fn load_splits(
-    explicit: Option<&Path>,
-    train_limit: Option<usize>,
-    test_limit: Option<usize>,
-) -> Result<(MnistSplit, MnistSplit)> {
-    let mnist = load_mnist(explicit)?;
-    let cut = |split: MnistSplit, limit: Option<usize>| match limit {
-        Some(n) => split.take(n),
-        None => split,
-    };
-    Ok((cut(mnist.train, train_limit), cut(mnist.test, test_limit)))
 }
 
 /// The data flags shared by the commands that train: `--data`, `--train-limit`, `--test-limit`.
@@ -50,13 +29,13 @@ pub struct DataArgs {
 impl DataArgs {
     /// Refuses empty subsets.
     pub fn validate(&self) -> Result<()> {
-        anyhow::ensure!(self.train_limit != Some(0), "--train-limit must be at least 1");
-        anyhow::ensure!(self.test_limit != Some(0), "--test-limit must be at least 1");
+        ensure!(self.train_limit != Some(0), "--train-limit must be at least 1");
+        ensure!(self.test_limit != Some(0), "--test-limit must be at least 1");
         Ok(())
     }
 
-    /// The training and test splits these flags select.
-    pub fn load(&self) -> Result<(MnistSplit, MnistSplit)> {
-        load_splits(self.data.as_deref(), self.train_limit, self.test_limit)
+    /// The MNIST folder these flags select.
+    pub fn dir(&self) -> Result<PathBuf> {
+        data_dir(self.data.as_deref())
     }
 }

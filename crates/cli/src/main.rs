@@ -12,10 +12,7 @@ mod cmd_saliency;
 mod cmd_study;
 mod cmd_train;
 mod data;
-mod files;
 mod progress;
-mod study_report;
-mod study_stats;
 
 use clap::{Parser, Subcommand};
 
@@ -56,15 +53,33 @@ enum Command {
     LearnDilation(cmd_learn::LearnArgs),
 }
 
-/// Sizes rayon's global pool once; 0 keeps one worker per core.
-pub(crate) fn set_threads(threads: usize) -> anyhow::Result<()> {
-    if threads > 0 {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()
-            .map_err(|e| anyhow::anyhow!("cannot start {threads} worker threads: {e}"))?;
-    }
+/// Largest `--threads` accepted: far above any machine this runs on, low enough that a typo
+/// cannot start thousands of threads.
+const MAX_THREADS: usize = 1024;
+
+/// Refuses a nonsense `--threads` before any work.
+pub(crate) fn check_threads(threads: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        threads <= MAX_THREADS,
+        "--threads {threads} is not a sensible thread count (at most {MAX_THREADS})"
+    );
     Ok(())
+}
+
+/// Sizes the worker pool once (the workspace's one thread policy); 0 keeps one worker per core.
+pub(crate) fn set_threads(threads: usize) -> anyhow::Result<()> {
+    check_threads(threads)?;
+    atrous_tensor::parallel::set_global_threads(threads)
+        .map_err(|e| anyhow::anyhow!("cannot start {threads} worker threads: {e}"))
+}
+
+/// Reads a DilNet model file, naming the file in any error.
+pub(crate) fn read_model(path: &std::path::Path) -> anyhow::Result<atrous_autograd::nn::DilNet> {
+    use anyhow::Context;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read model {}", path.display()))?;
+    let (model, _) = atrous_autograd::io::load_dilnet(&bytes)
+        .with_context(|| format!("{} is not a usable atrous model", path.display()))?;
+    Ok(model)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

@@ -6,7 +6,6 @@
 //! `cargo run --release -p atrous-saliency --example saliency_bench -- MODEL [REPEATS]`
 
 use atrous_autograd::io::load_dilnet;
-use atrous_autograd::train::images_to_tensor;
 use atrous_saliency::class_model::{ClassModelConfig, class_models, mean_image};
 use atrous_saliency::saliency::{Target, saliency_maps};
 use atrous_tensor::mnist::Mnist;
@@ -24,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (model, _) = load_dilnet(&std::fs::read(&path)?)?;
     let mnist = Mnist::load_default()?;
     let batches: Vec<_> =
-        (0..mnist.test.n).collect::<Vec<_>>().chunks(100).map(|c| images_to_tensor(&mnist.test, c)).collect();
+        (0..mnist.test.n).collect::<Vec<_>>().chunks(100).map(|c| mnist.test.batch(c).x).collect();
 
     let pass = |batches: &[atrous_tensor::Tensor]| -> Result<f64, atrous_saliency::SaliencyError> {
         let mut checksum = 0.0f64;

@@ -8,11 +8,12 @@
 //! clamping, jitter or blur. The classes are independent terms of one sum, so all of them run as
 //! one batch with one forward and one backward pass per step.
 
-use crate::grad::Forward;
+use crate::gradient::score_gradient;
 use crate::{Result, SaliencyError};
-use atrous_autograd::nn::DilNet;
-use atrous_tensor::Tensor;
+use atrous_autograd::{BackwardRules, Classifier};
 use atrous_tensor::mnist::MnistSplit;
+use atrous_tensor::reduce::softmax;
+use atrous_tensor::{Tensor, simd};
 
 /// Settings of the gradient ascent. The defaults are those of the PyTorch reference
 /// (`bench/saliency_ref.py`): `λ = 0.01`, `η = 0.1`, `K = 200`.
@@ -36,10 +37,18 @@ impl ClassModelConfig {
     /// Refuses a negative or non-finite `λ` or `η`.
     pub fn validate(&self) -> Result<()> {
         if !(self.lambda.is_finite() && self.lambda >= 0.0) {
-            return Err(SaliencyError::Config(format!("lambda {} must be finite and ≥ 0", self.lambda)));
+            return Err(SaliencyError::Setting {
+                setting: "lambda",
+                value: f64::from(self.lambda),
+                rule: "must be finite and ≥ 0",
+            });
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(SaliencyError::Config(format!("step size {} must be finite and > 0", self.lr)));
+            return Err(SaliencyError::Setting {
+                setting: "step size",
+                value: f64::from(self.lr),
+                rule: "must be finite and > 0",
+            });
         }
         Ok(())
     }
@@ -48,7 +57,7 @@ impl ClassModelConfig {
 /// The per-pixel mean `m` of a split's images, `[1, 1, 28, 28]` in `[0, 1]`.
 pub fn mean_image(split: &MnistSplit) -> Result<Tensor> {
     if split.n == 0 {
-        return Err(SaliencyError::Config("the mean image of an empty split is undefined".into()));
+        return Err(SaliencyError::EmptySplit);
     }
     let pixels = split.images.len() / split.n;
     let mut sum = vec![0u64; pixels];
@@ -77,78 +86,81 @@ pub struct ClassModels {
     pub scores: Vec<f32>,
     /// Softmax probability of class `c` at `I* + m`.
     pub probabilities: Vec<f32>,
-    /// Whether the model's prediction at `I* + m` is `c`.
+    /// The class the model predicts at `I* + m` (equal to `c` when the ascent succeeded).
     pub predicted: Vec<usize>,
     /// The objective `S_c(I + m) − λ‖I‖²` of each class before each step and after the last,
     /// `steps + 1` values per class.
     pub objective: Vec<Vec<f32>>,
 }
 
-fn softmax_prob(row: &[f32], c: usize) -> f32 {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let z: f64 = row.iter().map(|&v| f64::from(v - max).exp()).sum();
-    (f64::from(row[c] - max).exp() / z) as f32
-}
-
 /// Runs the ascent for each of `classes` from `I = 0`, seeing `I + mean`.
-pub fn class_models(
-    model: &DilNet,
+pub fn class_models<M: Classifier + ?Sized>(
+    model: &M,
     mean: &Tensor,
     classes: &[usize],
     config: &ClassModelConfig,
 ) -> Result<ClassModels> {
     config.validate()?;
-    let side = model.config.side;
-    if mean.dims() != [1, 1, side, side] {
-        return Err(SaliencyError::Config(format!(
-            "mean image must be [1, 1, {side}, {side}], got {}",
-            mean.shape()
-        )));
+    let [c, h, w] = model.input_dims();
+    if mean.dims() != [1, c, h, w] {
+        return Err(SaliencyError::Shape {
+            what: "the mean image",
+            expected: format!("[1, {c}, {h}, {w}]"),
+            found: mean.shape().clone(),
+        });
     }
     if classes.is_empty() {
-        return Err(SaliencyError::Config("no class to visualise".into()));
+        return Err(SaliencyError::NoClass);
     }
-    let n_classes = model.config.classes;
+    let n_classes = model.classes();
     if let Some(&class) = classes.iter().find(|&&c| c >= n_classes) {
         return Err(SaliencyError::Class { class, classes: n_classes });
     }
     let k = classes.len();
-    let plane = side * side;
-    let mut images = Tensor::zeros(&[k, 1, side, side]);
+    let plane = mean.len();
+    let mut images = Tensor::zeros(&[k, c, h, w]);
     let mut objective = vec![Vec::with_capacity(config.steps + 1); k];
-    let mut x = Tensor::zeros(&[k, 1, side, side]);
-    // Runs the network on x = I + m and records each class's objective S_c − λ‖I‖².
-    let mut evaluate = |images: &Tensor, objective: &mut [Vec<f32>]| -> Result<Forward<'_>> {
-        for (xi, ii) in x.as_mut_slice().chunks_exact_mut(plane).zip(images.as_slice().chunks_exact(plane)) {
-            for ((xv, &iv), &mv) in xi.iter_mut().zip(ii).zip(mean.as_slice()) {
-                *xv = iv + mv;
-            }
+    // The network sees x = I + m.
+    let seen = |images: &Tensor| {
+        let mut x = images.clone();
+        for xi in x.as_mut_slice().chunks_exact_mut(plane) {
+            simd::add_assign(xi, mean.as_slice());
         }
-        let fwd = Forward::run(model, &x)?;
-        let logits = fwd.logits().as_slice();
+        x
+    };
+    // Records each class's objective S_c − λ‖I‖² from the scores of x = I + m.
+    let record = |images: &Tensor, logits: &Tensor, objective: &mut [Vec<f32>]| {
         for (j, (&c, image)) in classes.iter().zip(images.as_slice().chunks_exact(plane)).enumerate() {
             let norm2: f64 = image.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-            let score = f64::from(logits[j * n_classes + c]);
+            let score = f64::from(logits.as_slice()[j * n_classes + c]);
             objective[j].push((score - f64::from(config.lambda) * norm2) as f32);
         }
-        Ok(fwd)
     };
     for _ in 0..config.steps {
         // ∂/∂I [S_c(I + m) − λ‖I‖²] = ∂S_c/∂x − 2λI.
-        let grad = evaluate(&images, &mut objective)?.class_gradient(classes)?;
+        let g = score_gradient(
+            model,
+            &seen(&images),
+            |logits| {
+                record(&images, logits, &mut objective);
+                Ok(classes.to_vec())
+            },
+            BackwardRules::default(),
+        )?;
         let (lr, decay) = (config.lr, 2.0 * config.lambda);
-        for (iv, &g) in images.as_mut_slice().iter_mut().zip(grad.as_slice()) {
+        for (iv, &g) in images.as_mut_slice().iter_mut().zip(g.gradient.as_slice()) {
             *iv += lr * (g - decay * *iv);
         }
     }
     // After the last step: the final scores.
-    let logits = evaluate(&images, &mut objective)?.logits().clone();
+    let logits = model.predict(&seen(&images))?;
+    record(&images, &logits, &mut objective);
     let rows: Vec<&[f32]> = logits.as_slice().chunks_exact(n_classes).collect();
     // At I = 0 the penalty vanishes, so the first objective value is S_c(m).
     let initial_scores = objective.iter().map(|t| t[0]).collect();
     Ok(ClassModels {
         scores: classes.iter().zip(&rows).map(|(&c, row)| row[c]).collect(),
-        probabilities: classes.iter().zip(&rows).map(|(&c, row)| softmax_prob(row, c)).collect(),
+        probabilities: classes.iter().zip(&rows).map(|(&c, row)| softmax(row)[c]).collect(),
         predicted: logits.argmax_last()?,
         images,
         mean: mean.clone(),

@@ -1,9 +1,11 @@
-//! The typed error of the saliency crate.
+//! The typed error of the saliency crate: each variant names the setting, shape or file at fault.
 
+use atrous_tensor::Shape;
 use std::path::PathBuf;
 
 /// What went wrong while explaining a model or writing its pictures.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SaliencyError {
     /// An error from the network (shapes, classes, model files).
     #[error(transparent)]
@@ -14,9 +16,9 @@ pub enum SaliencyError {
     /// An error from a tensor operation.
     #[error(transparent)]
     Tensor(#[from] atrous_tensor::Error),
-    /// A setting that makes no sense (negative step, empty batch, quantiles out of order…).
-    #[error("{0}")]
-    Config(String),
+    /// A file could not be written.
+    #[error(transparent)]
+    Write(#[from] atrous_tensor::files::WriteError),
     /// A class index outside the model's classes.
     #[error("class {class} is outside 0..{classes}")]
     Class {
@@ -25,17 +27,61 @@ pub enum SaliencyError {
         /// Number of classes of the model.
         classes: usize,
     },
-    /// A file could not be written.
-    #[error("cannot write {}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+    /// A target that is not `predicted`, `label` or a class number.
+    #[error("target {0:?} is not \"predicted\", \"label\" or a class number")]
+    UnknownTarget(String),
+    /// Target `label` without labels, or with a label count unlike the image count.
+    #[error("target \"label\" needs one label per image: {labels} labels for {images} images")]
+    Labels {
+        /// Labels given.
+        labels: usize,
+        /// Images.
+        images: usize,
     },
-    /// The PNG encoder refused a picture.
+    /// Nothing to explain.
+    #[error("no image selected")]
+    NoImage,
+    /// No class to visualise.
+    #[error("no class to visualise")]
+    NoClass,
+    /// A numeric setting outside its range.
+    #[error("{setting} = {value} is out of range: {rule}")]
+    Setting {
+        /// The setting.
+        setting: &'static str,
+        /// Its value.
+        value: f64,
+        /// What it must be.
+        rule: &'static str,
+    },
+    /// An array whose shape does not fit.
+    #[error("{what} must be {expected}, got {found}")]
+    Shape {
+        /// What the array is.
+        what: &'static str,
+        /// The expected layout.
+        expected: String,
+        /// The shape given.
+        found: Shape,
+    },
+    /// A split with no images where a statistic of its images is needed.
+    #[error("the mean image of an empty split is undefined")]
+    EmptySplit,
+    /// Data whose length does not match the shape it is written with.
+    #[error("{what}: shape {dims:?} needs {expected} values, got {found}")]
+    Length {
+        /// What is written.
+        what: &'static str,
+        /// The shape.
+        dims: Vec<usize>,
+        /// Values the shape needs.
+        expected: usize,
+        /// Values given.
+        found: usize,
+    },
+    /// A file's content could not be encoded.
     #[error("cannot encode {}: {message}", path.display())]
-    Png {
+    Encode {
         /// The file.
         path: PathBuf,
         /// The encoder's message.

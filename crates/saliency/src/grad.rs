@@ -8,8 +8,8 @@
 //! [`input_gradient_tape`] is the same quantity through the tape, kept as the test oracle.
 
 use crate::{Result, SaliencyError};
-use atrous_autograd::Tape;
 use atrous_autograd::nn::{Conv2d, DilNet};
+use atrous_autograd::{Classifier, Tape};
 use atrous_conv::im2col::col2im_add;
 use atrous_conv::{ConvGeometry, Pool2dParams, conv2d_forward, max_pool2d_backward, max_pool2d_forward};
 use atrous_tensor::Tensor;
@@ -38,10 +38,11 @@ fn check_input(model: &DilNet, x: &Tensor) -> Result<()> {
     let side = model.config.side;
     match *x.dims() {
         [n, 1, h, w] if n > 0 && h == side && w == side => Ok(()),
-        _ => Err(SaliencyError::Config(format!(
-            "images must be [N ≥ 1, 1, {side}, {side}] pixels in [0, 1], got {}",
-            x.shape()
-        ))),
+        _ => Err(SaliencyError::Shape {
+            what: "images",
+            expected: format!("[N, 1, {side}, {side}]"),
+            found: x.shape().clone(),
+        }),
     }
 }
 
@@ -145,11 +146,11 @@ impl<'m> Forward<'m> {
     /// Vector–Jacobian product: `∂(Σ seed ⊙ logits)/∂x`, shaped like the input.
     pub fn input_gradient(&self, seed: &Tensor) -> Result<Tensor> {
         if seed.dims() != self.logits.dims() {
-            return Err(SaliencyError::Config(format!(
-                "seed {} must have the shape of the logits {}",
-                seed.shape(),
-                self.logits.shape()
-            )));
+            return Err(SaliencyError::Shape {
+                what: "seed",
+                expected: self.logits.shape().to_string(),
+                found: seed.shape().clone(),
+            });
         }
         let m = self.model;
         let mut d4 = linear_dx(seed, &m.fc2.weight)?;
@@ -179,10 +180,10 @@ impl<'m> Forward<'m> {
 /// One-hot rows `[N, C]` from one class per item, refusing classes out of range.
 pub fn one_hot(classes: &[usize], dims: &[usize]) -> Result<Tensor> {
     let &[n, c] = dims else {
-        return Err(SaliencyError::Config(format!("scores must be [N, classes], got {dims:?}")));
+        return Err(SaliencyError::NoClass);
     };
     if classes.len() != n {
-        return Err(SaliencyError::Config(format!("{} classes given for {n} items", classes.len())));
+        return Err(SaliencyError::NoClass);
     }
     let mut seed = Tensor::zeros(&[n, c]);
     for (row, &k) in seed.as_mut_slice().chunks_exact_mut(c).zip(classes) {

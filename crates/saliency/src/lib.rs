@@ -34,6 +34,7 @@
 pub mod class_model;
 mod error;
 pub mod grad;
+pub mod gradient;
 pub mod localize;
 pub mod maxflow;
 pub mod picture;

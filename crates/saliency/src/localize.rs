@@ -43,20 +43,30 @@ impl Default for LocalizeConfig {
 }
 
 impl LocalizeConfig {
-    /// Refuses quantiles out of order or outside `[0, 1]`, a negative `γ`, zero bins.
+    /// Refuses quantiles out of order or outside `[0, 1]`, a negative `γ`, zero bins, an ink
+    /// threshold outside `[0, 1]`; the error names the setting.
     pub fn validate(&self) -> Result<()> {
-        let ok = (0.0..=1.0).contains(&self.bg_quantile)
-            && (0.0..=1.0).contains(&self.fg_quantile)
-            && self.bg_quantile < self.fg_quantile
-            && self.smoothness.is_finite()
-            && self.smoothness >= 0.0
-            && self.bins > 0
-            && self.ink_threshold.is_finite();
-        if ok {
-            Ok(())
-        } else {
-            Err(SaliencyError::Config(format!("invalid localisation settings {self:?}")))
+        let bad = |setting, value, rule| Err(SaliencyError::Setting { setting, value, rule });
+        if !(0.0..=1.0).contains(&self.bg_quantile) {
+            return bad("background quantile", self.bg_quantile, "must be in [0, 1]");
         }
+        if !(0.0..=1.0).contains(&self.fg_quantile) || self.fg_quantile <= self.bg_quantile {
+            return bad(
+                "foreground quantile",
+                self.fg_quantile,
+                "must be in [0, 1] and above the background quantile",
+            );
+        }
+        if !(self.smoothness.is_finite() && self.smoothness >= 0.0) {
+            return bad("smoothness", self.smoothness, "must be finite and ≥ 0");
+        }
+        if self.bins == 0 {
+            return bad("bins", 0.0, "must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&self.ink_threshold) {
+            return bad("ink threshold", f64::from(self.ink_threshold), "must be in [0, 1]");
+        }
+        Ok(())
     }
 }
 
@@ -114,9 +124,10 @@ pub fn mask_iou(a: &[bool], b: &[bool]) -> f64 {
     if union == 0 { 1.0 } else { inter as f64 / union as f64 }
 }
 
-/// The value at quantile `q` of `values` (nearest rank on the sorted values).
+/// The value at quantile `q` of the finite `values` (nearest rank on the sorted values; 0 when
+/// none is finite): saliency seeds here, display ranges in [`crate::picture`].
 pub fn quantile(values: &[f32], q: f64) -> f32 {
-    let mut sorted = values.to_vec();
+    let mut sorted: Vec<f32> = values.iter().copied().filter(|v| v.is_finite()).collect();
     sorted.sort_by(f32::total_cmp);
     let at = ((sorted.len().saturating_sub(1)) as f64 * q).round() as usize;
     sorted.get(at).copied().unwrap_or(0.0)
@@ -165,11 +176,12 @@ pub fn segment(image: &[f32], saliency: &[f32], side: usize, config: &LocalizeCo
     config.validate()?;
     let n = side * side;
     if image.len() != n || saliency.len() != n {
-        return Err(SaliencyError::Config(format!(
-            "segment: image ({}) and saliency ({}) must both hold {side}×{side} pixels",
-            image.len(),
-            saliency.len()
-        )));
+        return Err(SaliencyError::Length {
+            what: "segment: image and saliency",
+            dims: vec![side, side],
+            expected: n,
+            found: if image.len() != n { image.len() } else { saliency.len() },
+        });
     }
     let hi = quantile(saliency, config.fg_quantile);
     let lo = quantile(saliency, config.bg_quantile);

@@ -6,6 +6,7 @@
 //! use the diverging RED_BLUE map centred on zero. Tiles are upscaled with nearest neighbour so a
 //! 28×28 map stays sharp and legible.
 
+use crate::localize::quantile;
 use colorous::Gradient;
 
 /// An 8-bit RGB picture, row-major.
@@ -104,15 +105,6 @@ pub fn overlay(image: &[f32], map: &[f32], side: usize, gradient: Gradient) -> R
     RgbImage { width: side, height: image.len() / side.max(1), data }
 }
 
-/// The value below which a fraction `q` of `values` lies (nearest rank), for display ranges
-/// that a few extreme pixels cannot squash.
-fn percentile(values: &[f32], q: f64) -> f32 {
-    let mut sorted: Vec<f32> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    sorted.sort_by(f32::total_cmp);
-    let at = ((sorted.len().saturating_sub(1)) as f64 * q).round() as usize;
-    sorted.get(at).copied().unwrap_or(0.0)
-}
-
 /// Share of extreme pixels clipped at each end of a class-model tile's display range.
 pub const DISPLAY_CLIP: f64 = 0.01;
 
@@ -120,7 +112,7 @@ pub const DISPLAY_CLIP: f64 = 0.01;
 /// 99th percentile of `|v|`, larger values are clipped.
 pub fn diverging(values: &[f32], side: usize, gradient: Gradient) -> RgbImage {
     let abs: Vec<f32> = values.iter().map(|v| v.abs()).collect();
-    let max = percentile(&abs, 1.0 - DISPLAY_CLIP);
+    let max = quantile(&abs, 1.0 - DISPLAY_CLIP);
     let data = values
         .iter()
         .flat_map(|&v| {
@@ -186,7 +178,7 @@ pub fn class_model_grid(images: &[f32], mean: &[f32], side: usize, scale: usize)
         .iter()
         .map(|t| {
             let seen: Vec<f32> = t.iter().zip(mean).map(|(a, b)| a + b).collect();
-            grey(&seen, side, percentile(&seen, DISPLAY_CLIP), percentile(&seen, 1.0 - DISPLAY_CLIP))
+            grey(&seen, side, quantile(&seen, DISPLAY_CLIP), quantile(&seen, 1.0 - DISPLAY_CLIP))
         })
         .collect();
     grid(&[top, bottom], scale, 2)

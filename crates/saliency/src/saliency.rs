@@ -5,10 +5,11 @@
 //! could be raised by lowering the other classes), maximised over channels. One backward pass
 //! serves a whole batch: the seed is one-hot per item and no layer mixes items.
 
-use crate::grad::Forward;
+use crate::gradient::score_gradient;
 use crate::{Result, SaliencyError};
-use atrous_autograd::nn::DilNet;
+use atrous_autograd::{BackwardRules, Classifier};
 use atrous_tensor::Tensor;
+use atrous_tensor::mnist::MnistSplit;
 
 /// Which class score a saliency map explains.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,11 +30,7 @@ impl std::str::FromStr for Target {
         match s {
             "predicted" => Ok(Target::Predicted),
             "label" => Ok(Target::Label),
-            n => n.parse().map(Target::Class).map_err(|_| {
-                SaliencyError::Config(format!(
-                    "target {n:?} is not \"predicted\", \"label\" or a class number"
-                ))
-            }),
+            n => n.parse().map(Target::Class).map_err(|_| SaliencyError::UnknownTarget(n.into())),
         }
     }
 }
@@ -49,16 +46,16 @@ impl Target {
         let chosen = match *self {
             Target::Predicted => predictions.to_vec(),
             Target::Label => {
-                let labels =
-                    labels.ok_or_else(|| SaliencyError::Config("target \"label\" needs labels".into()))?;
-                if labels.len() != predictions.len() {
-                    return Err(SaliencyError::Config(format!(
-                        "{} labels for {} images",
-                        labels.len(),
-                        predictions.len()
-                    )));
+                let images = predictions.len();
+                match labels {
+                    Some(labels) if labels.len() == images => labels.to_vec(),
+                    _ => {
+                        return Err(SaliencyError::Labels {
+                            labels: labels.map_or(0, <[usize]>::len),
+                            images,
+                        });
+                    }
                 }
-                labels.to_vec()
             }
             Target::Class(c) => vec![c; predictions.len()],
         };
@@ -87,7 +84,11 @@ pub struct SaliencyMaps {
 /// `|w|` maximised over the channel axis of `w [N, C, H, W]`, giving `[N, H, W]`.
 pub fn abs_max_channels(w: &Tensor) -> Result<Tensor> {
     let &[n, c, h, wd] = w.dims() else {
-        return Err(SaliencyError::Config(format!("gradient must be [N, C, H, W], got {}", w.shape())));
+        return Err(SaliencyError::Shape {
+            what: "a gradient",
+            expected: "[N, C, H, W]".into(),
+            found: w.shape().clone(),
+        });
     };
     let plane = h * wd;
     let mut out = vec![0.0f32; n * plane];
@@ -101,20 +102,65 @@ pub fn abs_max_channels(w: &Tensor) -> Result<Tensor> {
     Ok(Tensor::from_vec(&[n, h, wd], out)?)
 }
 
-/// Saliency maps of images `x [N, 1, side, side]` (pixels in `[0, 1]`) for the chosen target;
+/// Saliency maps of images `x [N, C, H, W]` (pixels in `[0, 1]`) for the chosen target;
 /// `labels` is needed only for [`Target::Label`].
-pub fn saliency_maps(
-    model: &DilNet,
+pub fn saliency_maps<M: Classifier + ?Sized>(
+    model: &M,
     x: &Tensor,
     target: Target,
     labels: Option<&[usize]>,
 ) -> Result<SaliencyMaps> {
-    let fwd = Forward::run(model, x)?;
-    let logits = fwd.logits();
-    let predictions = logits.argmax_last()?;
-    let classes = model.config.classes;
-    let targets = target.resolve(&predictions, labels, classes)?;
-    let gradient = fwd.class_gradient(&targets)?;
-    let scores = targets.iter().enumerate().map(|(i, &c)| logits.as_slice()[i * classes + c]).collect();
-    Ok(SaliencyMaps { maps: abs_max_channels(&gradient)?, gradient, targets, scores, predictions })
+    let classes = model.classes();
+    let mut predictions = Vec::new();
+    let g = score_gradient(
+        model,
+        x,
+        |logits| {
+            predictions = logits.argmax_last()?;
+            target.resolve(&predictions, labels, classes)
+        },
+        BackwardRules::default(),
+    )?;
+    let scores = g.classes.iter().enumerate().map(|(i, &c)| g.logits.as_slice()[i * classes + c]).collect();
+    Ok(SaliencyMaps {
+        maps: abs_max_channels(&g.gradient)?,
+        gradient: g.gradient,
+        targets: g.classes,
+        scores,
+        predictions,
+    })
+}
+
+/// Saliency maps of the images `indices` of `data`, `batch` images per forward/backward pass,
+/// concatenated in the order of `indices`.
+pub fn saliency_of_split<M: Classifier + ?Sized>(
+    model: &M,
+    data: &MnistSplit,
+    indices: &[usize],
+    target: Target,
+    batch: usize,
+) -> Result<SaliencyMaps> {
+    if indices.is_empty() {
+        return Err(SaliencyError::NoImage);
+    }
+    let (mut maps, mut gradient) = (Vec::new(), Vec::new());
+    let (mut targets, mut scores, mut predictions) = (Vec::new(), Vec::new(), Vec::new());
+    for chunk in indices.chunks(batch.max(1)) {
+        let b = data.batch(chunk);
+        let s = saliency_maps(model, &b.x, target, Some(&b.labels))?;
+        maps.extend_from_slice(s.maps.as_slice());
+        gradient.extend_from_slice(s.gradient.as_slice());
+        targets.extend(s.targets);
+        scores.extend(s.scores);
+        predictions.extend(s.predictions);
+    }
+    let [c, h, w] = model.input_dims();
+    let n = indices.len();
+    Ok(SaliencyMaps {
+        maps: Tensor::from_vec(&[n, h, w], maps)?,
+        gradient: Tensor::from_vec(&[n, c, h, w], gradient)?,
+        targets,
+        scores,
+        predictions,
+    })
 }

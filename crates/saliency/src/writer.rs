@@ -10,42 +10,21 @@
 
 use crate::picture::RgbImage;
 use crate::{Result, SaliencyError};
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn io_error(path: &Path, source: std::io::Error) -> SaliencyError {
-    SaliencyError::Io { path: path.to_path_buf(), source }
-}
+/// Atomic file writes (temporary file + rename), the workspace's one implementation.
+pub use atrous_tensor::files::write_atomic as write_atomic_bytes;
 
 /// Writes `bytes` to `path` atomically, creating its folder if needed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-    let name = path.file_name().ok_or_else(|| {
-        io_error(path, std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"))
-    })?;
-    let tmp: PathBuf = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io_error(path, e)
-    })
+    Ok(write_atomic_bytes(path, bytes)?)
 }
 
 /// The bytes of a `.npy` file (format 1.0, `<f4`, C order) holding `data` with shape `dims`.
 pub fn npy_bytes(dims: &[usize], data: &[f32]) -> Result<Vec<u8>> {
     let expected: usize = dims.iter().product();
     if expected != data.len() {
-        return Err(SaliencyError::Config(format!(
-            "npy: shape {dims:?} needs {expected} values, got {}",
-            data.len()
-        )));
+        return Err(SaliencyError::Length { what: "npy", dims: dims.to_vec(), expected, found: data.len() });
     }
     let shape = match dims {
         [one] => format!("({one},)"),
@@ -56,8 +35,12 @@ pub fn npy_bytes(dims: &[usize], data: &[f32]) -> Result<Vec<u8>> {
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat(unpadded.next_multiple_of(64) - unpadded));
     header.push('\n');
-    let header_len = u16::try_from(header.len())
-        .map_err(|_| SaliencyError::Config(format!("npy: shape {dims:?} makes too long a header")))?;
+    let header_len = u16::try_from(header.len()).map_err(|_| SaliencyError::Length {
+        what: "npy header",
+        dims: dims.to_vec(),
+        expected: 0,
+        found: 0,
+    })?;
     let mut out = Vec::with_capacity(10 + header.len() + 4 * data.len());
     out.extend_from_slice(b"\x93NUMPY\x01\x00");
     out.extend_from_slice(&header_len.to_le_bytes());
@@ -73,13 +56,16 @@ pub fn write_npy(path: &Path, dims: &[usize], data: &[f32]) -> Result<()> {
 
 /// The bytes of an 8-bit RGB PNG of `image`.
 pub fn png_bytes(image: &RgbImage, path_for_errors: &Path) -> Result<Vec<u8>> {
-    let fail = |e: png::EncodingError| SaliencyError::Png {
+    let fail = |e: png::EncodingError| SaliencyError::Encode {
         path: path_for_errors.to_path_buf(),
         message: e.to_string(),
     };
     let (w, h) = (u32::try_from(image.width), u32::try_from(image.height));
     let (Ok(w), Ok(h)) = (w, h) else {
-        return Err(SaliencyError::Config(format!("picture {}×{} is too large", image.width, image.height)));
+        return Err(SaliencyError::Encode {
+            path: path_for_errors.to_path_buf(),
+            message: format!("picture {}×{} is too large", image.width, image.height),
+        });
     };
     let mut out = Vec::new();
     {
@@ -101,7 +87,7 @@ pub fn write_png(path: &Path, image: &RgbImage) -> Result<()> {
 /// Writes a JSON value, pretty-printed, with a final newline.
 pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
     let mut text = serde_json::to_string_pretty(value)
-        .map_err(|e| SaliencyError::Config(format!("cannot serialise {}: {e}", path.display())))?;
+        .map_err(|e| SaliencyError::Encode { path: path.to_path_buf(), message: e.to_string() })?;
     text.push('\n');
     write_atomic(path, text.as_bytes())
 }
@@ -111,10 +97,10 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
 pub struct IndexEntry {
     /// Position of the map in the `.npy` array.
     pub slot: usize,
-    /// Index of the image in its MNIST split.
-    pub image: usize,
-    /// The image's true label.
-    pub label: usize,
+    /// Index of the image in its MNIST split (`None` for a synthesised image, a class model).
+    pub image: Option<usize>,
+    /// The image's true label (`None` for a synthesised image).
+    pub label: Option<usize>,
     /// The model's prediction.
     pub prediction: usize,
     /// The class whose score the map explains.
@@ -137,8 +123,8 @@ impl IndexEntry {
     }
 }
 
-/// Writes `index.json`: `{"split": …, "maps": "<file>.npy", "entries": [...]}` plus any `extra`
-/// fields.
+/// Writes `index.json`, the one index format of every array the CLI writes (saliency maps,
+/// class models): `{"maps": "<file>.npy", "entries": [...], …}`, `extra` giving the root fields.
 pub fn write_index(
     path: &Path,
     entries: &[IndexEntry],

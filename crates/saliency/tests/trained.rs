@@ -2,7 +2,7 @@
 
 use atrous_autograd::nn::{DilNet, DilNetConfig, MNIST_MEAN, MNIST_STD};
 use atrous_autograd::optim::{Optimizer, Sgd};
-use atrous_autograd::train::{epoch_order, images_to_tensor, labels_of, train_step};
+use atrous_autograd::train::{epoch_order, fit_epoch};
 use atrous_saliency::class_model::{ClassModelConfig, class_models, mean_image};
 use atrous_saliency::localize::{LocalizeConfig, localize};
 use atrous_saliency::saliency::{Target, saliency_maps};
@@ -23,10 +23,9 @@ fn trained() -> (DilNet, Mnist) {
     };
     let mut model = DilNet::new(config, &mut Rng::seed_from(0)).unwrap();
     let mut opt = Optimizer::Sgd(Sgd::new(0.05, 0.9, 0.0));
-    for batch in epoch_order(0, 0, mnist.train.n).chunks(32).take(300) {
-        let x = images_to_tensor(&mnist.train, batch);
-        train_step(&mut model, &mut opt, x, &labels_of(&mnist.train, batch)).unwrap();
-    }
+    let mut order = epoch_order(0, 0, mnist.train.n);
+    order.truncate(300 * 32);
+    fit_epoch(&mut model, &mut opt, &mnist.train, &order, 32, |_, _| {}).unwrap();
     (model, mnist)
 }
 
@@ -34,8 +33,8 @@ fn trained() -> (DilNet, Mnist) {
 fn trained_network_explains_itself() {
     let (model, mnist) = trained();
     let idx: Vec<usize> = (0..200).collect();
-    let x = images_to_tensor(&mnist.test, &idx);
-    let labels = labels_of(&mnist.test, &idx);
+    let batch = mnist.test.batch(&idx);
+    let (x, labels) = (batch.x, batch.labels);
     let s = saliency_maps(&model, &x, Target::Predicted, None).unwrap();
     let accuracy = s.predictions.iter().zip(&labels).filter(|(p, y)| p == y).count() as f64 / 200.0;
     assert!(accuracy > 0.85, "accuracy {accuracy}");

@@ -11,7 +11,8 @@
 //! - [`reduce`]: sums, maxima, row-wise arg-max and a numerically stable log-softmax;
 //! - [`gemm`]: the only caller of `matrixmultiply`, with a deterministic parallel split;
 //! - [`rng`]: a small seeded generator, shuffles and initialisers;
-//! - [`idx`] and [`mnist`]: reading the MNIST IDX files, gzipped or raw.
+//! - [`idx`] and [`mnist`]: reading the MNIST IDX files, gzipped or raw, into [`mnist::Batch`]es;
+//! - [`parallel`]: the thread policy; [`files`]: atomic writes.
 //!
 //! ```
 //! use atrous_tensor::{Tensor, rng::Rng};
@@ -26,6 +27,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod error;
+pub mod files;
 pub mod gemm;
 pub mod idx;
 pub mod mnist;

@@ -12,6 +12,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use crate::Tensor;
 use crate::idx::{IdxArray, IdxError, read_idx_file};
 
 /// Height and width of an MNIST image, in pixels.
@@ -216,6 +217,31 @@ impl MnistSplit {
     pub fn take(&self, n: usize) -> MnistSplit {
         self.subset(0..n.min(self.n))
     }
+
+    /// The chosen examples as a network input: pixels `[B, 1, 28, 28]` scaled from bytes to
+    /// `[0, 1]`, and their labels. The u8 → f32 conversion lives here, with the data, so every
+    /// caller (training, evaluation, saliency) sees the same pixels.
+    ///
+    /// # Panics
+    /// If an index is `>= n`.
+    pub fn batch(&self, indices: &[usize]) -> Batch {
+        let mut pixels = Vec::with_capacity(indices.len() * IMAGE_PIXELS);
+        for &i in indices {
+            pixels.extend(self.image(i).iter().map(|&p| f32::from(p) / 255.0));
+        }
+        let x = Tensor::from_vec(&[indices.len(), 1, IMAGE_SIDE, IMAGE_SIDE], pixels)
+            .expect("sized from the indices");
+        Batch { x, labels: indices.iter().map(|&i| usize::from(self.labels[i])).collect() }
+    }
+}
+
+/// A batch of examples ready for a network: pixels in `[0, 1]` and one label per image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// Pixels `[B, 1, 28, 28]` in `[0, 1]`.
+    pub x: Tensor,
+    /// Labels `0..10`, one per image.
+    pub labels: Vec<usize>,
 }
 
 /// The MNIST data set: a training split and a test split.
@@ -241,6 +267,12 @@ impl Mnist {
             || MnistSplit::load(dir, TEST_IMAGES_FILE, TEST_LABELS_FILE),
         );
         Ok(Mnist { train: train?, test: test? })
+    }
+
+    /// Loads and validates only the test split of `dir` (the two `t10k` files), for commands
+    /// that never touch the training images and need not decompress them.
+    pub fn load_test(dir: &Path) -> Result<MnistSplit, MnistError> {
+        MnistSplit::load(dir, TEST_IMAGES_FILE, TEST_LABELS_FILE)
     }
 
     /// Loads MNIST from [`default_data_dir`], or fails with [`MnistError::NotFound`] for

@@ -5,11 +5,6 @@
 //! results in piece order. Which thread runs a piece then cannot change a single bit of the
 //! answer, so the same seed gives the same model at `--threads 1` and `--threads 8`.
 
-use rayon::prelude::*;
-
-/// Elements per piece in parallel reductions.
-pub const REDUCE_CHUNK: usize = 1 << 14;
-
 /// Builds a pool with `threads` workers (0 means rayon's default: one per core).
 pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
     rayon::ThreadPoolBuilder::new().num_threads(threads).build()
@@ -23,9 +18,16 @@ pub fn with_threads<R: Send>(
     Ok(thread_pool(threads)?.install(work))
 }
 
-/// Sum of `x` in fixed chunks of [`REDUCE_CHUNK`], chunk sums added in order: the same bits for
-/// any thread count.
-pub fn par_sum(x: &[f32]) -> f32 {
-    let partial: Vec<f32> = x.par_chunks(REDUCE_CHUNK).map(crate::simd::sum).collect();
-    partial.iter().fold(0.0, |s, &v| s + v)
+/// Sizes rayon's global pool once per process: `threads` workers, or one per core for 0. Every
+/// binary and example goes through this one function, so the thread count is set in one place.
+pub fn set_global_threads(threads: usize) -> Result<(), rayon::ThreadPoolBuildError> {
+    if threads == 0 {
+        return Ok(());
+    }
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()
+}
+
+/// Worker threads of the pool the caller runs in (the global pool outside any `install`).
+pub fn current_threads() -> usize {
+    rayon::current_num_threads()
 }

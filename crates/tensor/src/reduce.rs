@@ -44,21 +44,23 @@ pub fn log_softmax_rows(x: &[f32], cols: usize, out: &mut [f32]) {
     }
 }
 
-/// Row-wise softmax, via [`log_softmax_rows`].
-pub fn softmax_rows(x: &[f32], cols: usize, out: &mut [f32]) {
-    log_softmax_rows(x, cols, out);
-    for v in out.iter_mut() {
-        *v = v.exp();
-    }
+/// Softmax of one short row (class scores, mixing logits): `exp(x_j − max) / Σ exp(x_k − max)`,
+/// the exponentials and their sum in f64. The one softmax of the workspace.
+pub fn softmax(row: &[f32]) -> Vec<f32> {
+    let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f64> = row.iter().map(|&v| f64::from(v - m).exp()).collect();
+    let total: f64 = exps.iter().sum();
+    exps.iter().map(|e| (e / total) as f32).collect()
 }
 
-/// Sum over the leading axis: `x` is `rows × cols`, `out[j] = Σ_i x[i, j]` summed in row order.
+/// Column sums of a `rows × cols` matrix: `out[j] = Σ_i x[i, j]`, added in row order (e.g. a
+/// bias gradient from a batch of output gradients).
 ///
 /// # Panics
 /// If `out.len()` is zero or does not divide `x.len()`.
-pub fn sum_rows(x: &[f32], out: &mut [f32]) {
+pub fn column_sums(x: &[f32], out: &mut [f32]) {
     let cols = out.len();
-    assert!(cols > 0 && x.len() % cols == 0, "sum_rows: {} elements are not rows of {cols}", x.len());
+    assert!(cols > 0 && x.len() % cols == 0, "column_sums: {} elements are not rows of {cols}", x.len());
     out.fill(0.0);
     for row in x.chunks_exact(cols) {
         crate::simd::add_assign(out, row);
@@ -81,6 +83,15 @@ mod tests {
     }
 
     #[test]
+    fn softmax_matches_hand_values_and_survives_huge_logits() {
+        // softmax([0, ln 3]) = [1/4, 3/4]; equal huge logits split evenly.
+        let p = softmax(&[0.0, 3.0f32.ln()]);
+        assert!((p[0] - 0.25).abs() < 1e-7 && (p[1] - 0.75).abs() < 1e-7, "{p:?}");
+        assert_eq!(softmax(&[1000.0, 1000.0]), vec![0.5, 0.5]);
+        assert!(softmax(&[]).is_empty());
+    }
+
+    #[test]
     fn argmax_takes_first_of_ties_and_max_sees_nan() {
         assert_eq!(argmax_rows(&[1.0, 3.0, 3.0, 5.0, 0.0, 0.0], 3), vec![1, 0]);
         assert_eq!(max(&[1.0, 7.0, -2.0]), Some(7.0));
@@ -89,9 +100,9 @@ mod tests {
     }
 
     #[test]
-    fn sum_rows_adds_columns() {
+    fn column_sums_add_each_column() {
         let mut out = [0.0; 2];
-        sum_rows(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &mut out);
+        column_sums(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &mut out);
         assert_eq!(out, [9.0, 12.0]);
     }
 }

@@ -1,7 +1,9 @@
-//! ReLU. Its backward reads the output: `y > 0` exactly where `x > 0`, so the input need not be kept.
+//! ReLU. Its backward reads the output: `y > 0` exactly where `x > 0`, so the input need not be
+//! kept. The backward rule can be swapped for guided backpropagation's or the deconvnet's
+//! ([`ReluBackward`]).
 
 use crate::Result;
-use crate::tape::{Op, Tape, Var};
+use crate::tape::{Op, ReluBackward, Tape, Var};
 use atrous_tensor::{Tensor, simd};
 
 #[derive(Debug)]
@@ -18,9 +20,27 @@ impl Tape {
 }
 
 impl ReluOp {
-    pub(crate) fn backward(&self, out: &Tensor, grad: &Tensor) -> Result<Vec<(Var, Tensor)>> {
-        let mut dx = Tensor::zeros(out.dims());
-        simd::relu_backward(out.as_slice(), grad.as_slice(), dx.as_mut_slice());
+    pub(crate) fn backward(
+        &self,
+        out: &Tensor,
+        grad: &Tensor,
+        rule: ReluBackward,
+    ) -> Result<Vec<(Var, Tensor)>> {
+        let dx = match rule {
+            ReluBackward::Gradient => {
+                let mut dx = Tensor::zeros(out.dims());
+                simd::relu_backward(out.as_slice(), grad.as_slice(), dx.as_mut_slice());
+                dx
+            }
+            ReluBackward::Guided => {
+                // Only positive gradient, and only where the unit was active.
+                let mut dx = Tensor::zeros(out.dims());
+                simd::relu_backward(out.as_slice(), grad.relu().as_slice(), dx.as_mut_slice());
+                dx
+            }
+            // The deconvnet passes a signal back through the ReLU as a forward ReLU would.
+            ReluBackward::Deconvnet => grad.relu(),
+        };
         Ok(vec![(self.x, dx)])
     }
 }

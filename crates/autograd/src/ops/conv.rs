@@ -36,8 +36,12 @@ impl Tape {
 }
 
 impl Conv2dOp {
+    /// Computes only the gradients of tracked inputs: saliency (constant weights) pays for no
+    /// dW, a first layer (data input) for no dX.
     pub(crate) fn backward(&self, tape: &Tape, grad: &Tensor) -> Result<Vec<(Var, Tensor)>> {
         let need_dx = tape.requires_grad(self.x);
+        let need_dw = tape.requires_grad(self.w);
+        let need_db = self.b.is_some_and(|b| tape.requires_grad(b));
         let g = atrous_conv::conv2d_backward(
             tape.value(self.x),
             tape.value(self.w),
@@ -45,11 +49,14 @@ impl Conv2dOp {
             &self.params,
             need_dx,
         )?;
-        let mut out = vec![(self.w, g.dw)];
+        let mut out = Vec::with_capacity(3);
+        if need_dw {
+            out.push((self.w, g.dw));
+        }
         if let Some(dx) = g.dx {
             out.push((self.x, dx));
         }
-        if let Some(b) = self.b {
+        if let (Some(b), true) = (self.b, need_db) {
             out.push((b, g.db));
         }
         Ok(out)

@@ -5,7 +5,7 @@ use crate::error::shape_error;
 use crate::tape::{Op, Tape, Var};
 use atrous_tensor::Tensor;
 use atrous_tensor::gemm::{MatMut, MatRef, par_gemm};
-use atrous_tensor::reduce::sum_rows;
+use atrous_tensor::reduce::column_sums;
 
 #[derive(Debug)]
 pub(crate) struct LinearOp {
@@ -61,16 +61,20 @@ impl LinearOp {
         let (n, d_in, d_out) = (xv.dims()[0], xv.dims()[1], wv.dims()[0]);
         let dy = MatRef::row_major(grad.as_slice(), n, d_out)?;
         let mut out = Vec::with_capacity(3);
-        // dW = dYᵀ · x
-        let mut dw = Tensor::zeros(wv.dims());
-        par_gemm(
-            1.0,
-            dy.t(),
-            MatRef::row_major(xv.as_slice(), n, d_in)?,
-            0.0,
-            MatMut::row_major(dw.as_mut_slice(), d_out, d_in)?,
-        );
-        out.push((self.w, dw));
+        // Parameter gradients only for tracked parameters: an input gradient (saliency) with
+        // constant weights costs no dW.
+        if tape.requires_grad(self.w) {
+            // dW = dYᵀ · x
+            let mut dw = Tensor::zeros(wv.dims());
+            par_gemm(
+                1.0,
+                dy.t(),
+                MatRef::row_major(xv.as_slice(), n, d_in)?,
+                0.0,
+                MatMut::row_major(dw.as_mut_slice(), d_out, d_in)?,
+            );
+            out.push((self.w, dw));
+        }
         if tape.requires_grad(self.x) {
             // dx = dY · W
             let mut dx = Tensor::zeros(xv.dims());
@@ -83,9 +87,9 @@ impl LinearOp {
             );
             out.push((self.x, dx));
         }
-        if let Some(b) = self.b {
+        if let Some(b) = self.b.filter(|&b| tape.requires_grad(b)) {
             let mut db = Tensor::zeros(&[d_out]);
-            sum_rows(grad.as_slice(), db.as_mut_slice());
+            column_sums(grad.as_slice(), db.as_mut_slice());
             out.push((b, db));
         }
         Ok(out)

@@ -5,6 +5,7 @@
 use crate::Result;
 use crate::error::shape_error;
 use crate::tape::{Op, Tape, Var};
+use atrous_tensor::reduce::softmax;
 use atrous_tensor::{Tensor, simd};
 
 #[derive(Debug)]
@@ -13,14 +14,6 @@ pub(crate) struct MixOp {
     logits: Var,
     /// `softmax(a)`, kept from the forward pass.
     weights: Vec<f32>,
-}
-
-/// Softmax of a short vector, in f64 for stability, returned in f32.
-pub fn softmax(logits: &[f32]) -> Vec<f32> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exps: Vec<f64> = logits.iter().map(|&v| f64::from(v - max).exp()).collect();
-    let total: f64 = exps.iter().sum();
-    exps.iter().map(|e| (e / total) as f32).collect()
 }
 
 impl Tape {

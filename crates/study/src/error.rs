@@ -1,0 +1,105 @@
+//! The typed error of the study crate. Messages name the run folder, the recipe field or the
+//! file at fault; none mentions a command-line flag (the CLI adds those).
+
+use std::path::PathBuf;
+
+/// What went wrong while training, measuring or reporting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StudyError {
+    /// From the network, its training loop or its files.
+    #[error(transparent)]
+    Autograd(#[from] atrous_autograd::AutogradError),
+    /// From the attribution methods and pictures.
+    #[error(transparent)]
+    Saliency(#[from] atrous_saliency::SaliencyError),
+    /// MNIST could not be loaded.
+    #[error("cannot load MNIST from {}: {source}", dir.display())]
+    Data {
+        /// The folder.
+        dir: PathBuf,
+        /// The cause.
+        source: atrous_tensor::mnist::MnistError,
+    },
+    /// A file could not be written.
+    #[error(transparent)]
+    Write(#[from] atrous_tensor::files::WriteError),
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A JSON file that does not hold what it should.
+    #[error("{} is not a valid {what}: {message}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// What it should hold.
+        what: &'static str,
+        /// The parser's message.
+        message: String,
+    },
+    /// A recipe or plan value that cannot work.
+    #[error("{field} {value} is not valid: {rule}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// Its value, formatted.
+        value: String,
+        /// What it must be.
+        rule: &'static str,
+    },
+    /// Starting afresh in a folder that already holds a run would overwrite it.
+    #[error("{} already holds a run", dir.display())]
+    RunExists {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// Continuing a run with a recipe other than the one that started it.
+    #[error("the run in {} was trained with {field} = {saved}, not {requested}", dir.display())]
+    RecipeMismatch {
+        /// The folder.
+        dir: PathBuf,
+        /// The first field that differs.
+        field: String,
+        /// The saved value.
+        saved: String,
+        /// The value asked for now.
+        requested: String,
+    },
+    /// A run whose loss became NaN or infinite.
+    #[error(
+        "training diverged: loss is {loss} at epoch {epoch} step {step}; the last good checkpoint (after epoch {epochs_done}) is kept in {}",
+        dir.display()
+    )]
+    Diverged {
+        /// The folder.
+        dir: PathBuf,
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based step in the epoch.
+        step: usize,
+        /// The loss.
+        loss: f32,
+        /// Epochs saved before.
+        epochs_done: usize,
+    },
+    /// A run the analysis needs has not been trained.
+    #[error("run {} is missing or unfinished", dir.display())]
+    MissingRun {
+        /// The folder.
+        dir: PathBuf,
+    },
+}
+
+/// Result alias of the study crate.
+pub type Result<T> = std::result::Result<T, StudyError>;
+
+impl StudyError {
+    pub(crate) fn invalid(field: &'static str, value: impl std::fmt::Display, rule: &'static str) -> Self {
+        StudyError::Invalid { field, value: value.to_string(), rule }
+    }
+}

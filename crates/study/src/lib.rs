@@ -1,0 +1,52 @@
+//! Experiments on atrous' dilated CNNs, as a library: training runs and their folders, the
+//! dilation study (runs × measurements × statistics × report) and the learned-dilation search.
+//! The `atrous` binary is a thin layer of argument parsing and progress display over this crate.
+//!
+//! The data model, from small to large:
+//! - a [`TrainRecipe`] says how to train one DilNet (architecture, optimiser, schedule, seed, data
+//!   subset);
+//! - a [`RunDir`] is the folder of one run (`model.safetensors`, `metrics.json`,
+//!   `checkpoint.safetensors`); [`train_run`] trains a recipe into it, resumably;
+//! - a [`StudyPlan`] is dilations × seeds under one recipe, plus what to measure;
+//!   [`run_study`] trains what is missing, measures every run and returns a [`StudyAnalysis`]
+//!   (every number of the report), which [`report`] renders to `REPORT.md` and CSV tables;
+//! - a [`SearchPlan`] learns the dilation by gradient descent ([`search`]).
+//!
+//! Progress goes to an [`Observer`]; [`Silent`] ignores it.
+//!
+//! ```no_run
+//! use atrous_study::{Silent, StudyPlan, run_study};
+//! use std::path::PathBuf;
+//!
+//! let mut plan = StudyPlan::reference(PathBuf::from("data/mnist"), PathBuf::from("runs/small"));
+//! plan.dilations = vec![1, 2];
+//! plan.seeds = 2;
+//! plan.recipe.epochs = 1;
+//! plan.recipe.train_limit = Some(2000);
+//! plan.search = None;
+//! let analysis = run_study(&plan, &Silent)?;
+//! println!("d=2 − d=1: {:+.2} pp", 100.0 * analysis.rows[1].delta);
+//! # Ok::<(), atrous_study::StudyError>(())
+//! ```
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod analysis;
+pub mod data;
+mod error;
+pub mod measure;
+mod observer;
+mod plan;
+mod recipe;
+pub mod report;
+mod run;
+pub mod search;
+pub mod stats;
+
+pub use analysis::StudyAnalysis;
+pub use error::{Result, StudyError};
+pub use observer::{Observer, Silent};
+pub use plan::{StudyPlan, run_study};
+pub use recipe::TrainRecipe;
+pub use run::{Metrics, RunDir, RunOptions, RunOutcome, read_model_file, train_run};
+pub use search::{SearchPlan, SearchRecord, run_search};

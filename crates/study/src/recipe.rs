@@ -1,0 +1,120 @@
+//! A training recipe: everything that decides which model a run produces (architecture,
+//! optimiser, schedule, seed, data subset). A run folder records its recipe, and a run is
+//! resumed or reused only under the same recipe.
+
+use crate::{Result, StudyError};
+use atrous_autograd::nn::DilNetConfig;
+use atrous_autograd::optim::{Optimizer, OptimizerKind};
+use serde_json::{Value, json};
+
+/// How to train one DilNet. [`TrainRecipe::reference`] is the reference recipe.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainRecipe {
+    /// The architecture.
+    pub net: DilNetConfig,
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Seed of initialisation and data order.
+    pub seed: u64,
+    /// Images per step.
+    pub batch_size: usize,
+    /// Learning rate.
+    pub lr: f32,
+    /// Momentum (SGD only).
+    pub momentum: f32,
+    /// L2 weight decay.
+    pub weight_decay: f32,
+    /// Optimiser.
+    pub optimizer: OptimizerKind,
+    /// Use only the first N training images.
+    pub train_limit: Option<usize>,
+    /// Use only the first N test images.
+    pub test_limit: Option<usize>,
+}
+
+impl TrainRecipe {
+    /// The reference recipe at dilation `d`: DilNet 16-32-64, 3 epochs of SGD (lr 0.05, momentum
+    /// 0.9, batch 64), seed 0, all of MNIST.
+    pub fn reference(d: usize) -> Self {
+        TrainRecipe {
+            net: DilNetConfig::reference(d),
+            epochs: 3,
+            seed: 0,
+            batch_size: 64,
+            lr: 0.05,
+            momentum: 0.9,
+            weight_decay: 0.0,
+            optimizer: OptimizerKind::Sgd,
+            train_limit: None,
+            test_limit: None,
+        }
+    }
+
+    /// Refuses values that cannot work, naming the field.
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(StudyError::invalid("epochs", self.epochs, "must be at least 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(StudyError::invalid("batch size", self.batch_size, "must be at least 1"));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(StudyError::invalid("learning rate", self.lr, "must be a positive number"));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(StudyError::invalid("momentum", self.momentum, "must be in [0, 1)"));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(StudyError::invalid(
+                "weight decay",
+                self.weight_decay,
+                "must be a non-negative number",
+            ));
+        }
+        if self.train_limit == Some(0) || self.test_limit == Some(0) {
+            return Err(StudyError::invalid("data limit", 0, "must be at least 1 image"));
+        }
+        self.net.validate().map_err(atrous_autograd::AutogradError::from)?;
+        Ok(())
+    }
+
+    /// A fresh optimiser for this recipe.
+    pub fn optimizer(&self) -> Optimizer {
+        self.optimizer.build(self.lr, self.momentum, self.weight_decay)
+    }
+
+    /// The recipe as JSON (sorted keys), as stored in `metrics.json`, the checkpoint and the
+    /// model file's metadata.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "channels": self.net.channels,
+            "dilations": self.net.dilations,
+            "epochs": self.epochs,
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+            "optimizer": self.optimizer.name(),
+            "train_limit": self.train_limit,
+            "test_limit": self.test_limit,
+        })
+    }
+
+    /// The first field in which a stored recipe differs from this one, with both values, or
+    /// `None` when they are the same recipe.
+    pub fn first_difference(&self, saved: &Value) -> Option<(String, String, String)> {
+        let mine = self.to_json();
+        let (Value::Object(mine), Value::Object(theirs)) = (&mine, saved) else {
+            return Some(("recipe".into(), saved.to_string(), mine.to_string()));
+        };
+        let keys = mine.keys().chain(theirs.keys().filter(|k| !mine.contains_key(*k)));
+        for key in keys {
+            let (a, b) = (theirs.get(key).unwrap_or(&Value::Null), mine.get(key).unwrap_or(&Value::Null));
+            if a != b {
+                return Some((key.clone(), a.to_string(), b.to_string()));
+            }
+        }
+        None
+    }
+}
