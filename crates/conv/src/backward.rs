@@ -20,8 +20,9 @@
 use crate::im2col::{
     ColumnMasks, ShiftedPlanes, col2im_add_masked, im2row, to_channels_last, transpose_into,
 };
-use crate::kernel::{self, Init, LANES, Strided};
+use crate::kernel::{self, Init, Strided};
 use crate::scratch::{give_back, take_zeroed, with_scratch};
+use crate::simd::LANES;
 use crate::{Conv2dParams, ConvError, ConvGeometry};
 use atrous_tensor::Tensor;
 use atrous_tensor::simd;

@@ -6,8 +6,9 @@
 //! the accumulators' starting value, so the output is written exactly once.
 
 use crate::im2col::{ColumnMasks, ShiftedPlanes, im2col_strided};
-use crate::kernel::{self, Init, LANES, Strided};
+use crate::kernel::{self, Init, Strided};
 use crate::scratch::with_scratch;
+use crate::simd::LANES;
 use crate::{Conv2dParams, ConvError, ConvGeometry};
 use atrous_tensor::Tensor;
 use rayon::prelude::*;

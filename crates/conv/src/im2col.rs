@@ -14,6 +14,7 @@
 //! `col2im` is the exact adjoint: ⟨im2col x, y⟩ = ⟨x, col2im y⟩ (tested).
 
 use crate::ConvGeometry;
+use crate::simd::{LANES, copy_short, load, store};
 use atrous_tensor::simd;
 use wide::f32x16;
 
@@ -428,31 +429,6 @@ pub(crate) fn to_channels_last(c: usize, p: usize, x: &[f32], xt: &mut [f32]) {
         for (ch, v) in out.iter_mut().enumerate() {
             *v = x[ch * p + pix];
         }
-    }
-}
-
-const LANES: usize = 16;
-
-#[inline(always)]
-fn load(chunk: &[f32]) -> f32x16 {
-    f32x16::new(chunk.try_into().expect("chunk of 16 lanes"))
-}
-
-#[inline(always)]
-fn store(chunk: &mut [f32], v: f32x16) {
-    chunk.copy_from_slice(v.as_array());
-}
-
-/// `dst.copy_from_slice(src)` for the few channels of one tap, inline in whole vectors when the
-/// length allows (a `memcpy` call per tap costs more than the copy).
-#[inline(always)]
-fn copy_short(dst: &mut [f32], src: &[f32]) {
-    if dst.len() % LANES == 0 {
-        for (d, s) in dst.chunks_exact_mut(LANES).zip(src.chunks_exact(LANES)) {
-            store(d, load(s));
-        }
-    } else {
-        dst.copy_from_slice(src);
     }
 }
 

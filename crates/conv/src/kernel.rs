@@ -16,13 +16,11 @@
 //! Every element of `C` is `init + Σ_p a[i,p]·b[p,j]`, accumulated in `p` order with one fused
 //! multiply-add per step, whatever the tile it falls in: results do not depend on threads.
 //!
-//! This is a leaf module: the only `unsafe` in the convolution crate lives here, behind checked
-//! entry points.
+//! This is a leaf module: the convolution crate's `unsafe` lives here (and in the vector helpers
+//! of [`crate::simd`]), behind checked entry points.
 
+use crate::simd::{LANES, load_ptr, store_ptr};
 use wide::f32x16;
-
-/// Lanes of one vector.
-pub(crate) const LANES: usize = 16;
 /// Rows of `C` per register tile.
 const MR: usize = 8;
 /// Vectors of `C` per tile row.
@@ -314,16 +312,6 @@ struct Tile {
     accumulate: bool,
 }
 
-/// Unaligned vector load.
-///
-/// # Safety
-/// `p..p + LANES` must be readable.
-#[inline(always)]
-unsafe fn load(p: *const f32) -> f32x16 {
-    // SAFETY: the caller's promise; `read_unaligned` has no alignment requirement.
-    unsafe { p.cast::<f32x16>().read_unaligned() }
-}
-
 impl Tile {
     /// Computes the tile with `V` vectors per row.
     ///
@@ -346,7 +334,7 @@ impl Tile {
             let mask = live(p);
             if mask == all {
                 // SAFETY: row p of B, V vectors from the tile's first column (caller's promise).
-                let bv: [f32x16; V] = std::array::from_fn(|v| unsafe { load(b_vec(p, v)) });
+                let bv: [f32x16; V] = std::array::from_fn(|v| unsafe { load_ptr(b_vec(p, v)) });
                 for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
                     // SAFETY: element p of this A row (caller's promise).
                     let av = f32x16::splat(unsafe { *a_r.add(off) });
@@ -363,7 +351,7 @@ impl Tile {
                         continue;
                     }
                     // SAFETY: as above, one vector.
-                    let b_v = unsafe { load(b_vec(p, v)) };
+                    let b_v = unsafe { load_ptr(b_vec(p, v)) };
                     for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
                         // SAFETY: as above.
                         let av = f32x16::splat(unsafe { *a_r.add(off) });
@@ -379,9 +367,9 @@ impl Tile {
                 for (v, acc_v) in acc_r.into_iter().enumerate() {
                     // SAFETY: a full tile: row r < rows, columns v·LANES.. < cols (caller's promise).
                     unsafe {
-                        let at = c.add(r * self.ldc + v * LANES).cast::<f32x16>();
-                        let sum = if self.accumulate { at.read_unaligned() + acc_v } else { acc_v };
-                        at.write_unaligned(sum);
+                        let at = c.add(r * self.ldc + v * LANES);
+                        let sum = if self.accumulate { load_ptr(at) + acc_v } else { acc_v };
+                        store_ptr(at, sum);
                     }
                 }
             }

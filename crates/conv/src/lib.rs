@@ -50,6 +50,7 @@ pub mod naive;
 mod params;
 mod pool;
 mod scratch;
+mod simd;
 
 pub use backward::{ConvGrads, GROUP as BACKWARD_GROUP, conv2d_backward, conv2d_backward_into};
 pub use error::ConvError;
