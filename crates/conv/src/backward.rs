@@ -17,10 +17,10 @@
 //! group order. The grouping depends on the batch size only, so `dW` and `db` are bit-identical
 //! for any thread count.
 
-use crate::im2col::{
-    ColumnMasks, ShiftedPlanes, col2im_add_masked, im2row, to_channels_last, transpose_into,
-};
+use crate::im2col::col2im_add_masked;
 use crate::kernel::{self, Init, Strided};
+use crate::layout::{im2row, to_channels_last, transpose_into};
+use crate::planes::{ColumnMasks, ShiftedPlanes};
 use crate::scratch::{give_back, take_zeroed, with_scratch};
 use crate::simd::LANES;
 use crate::{Conv2dParams, ConvError, ConvGeometry};

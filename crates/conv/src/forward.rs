@@ -5,8 +5,9 @@
 //! vector axis; the column matrix is laid out with rows padded to whole vectors, and the bias is
 //! the accumulators' starting value, so the output is written exactly once.
 
-use crate::im2col::{ColumnMasks, ShiftedPlanes, im2col_strided};
+use crate::im2col::im2col_strided;
 use crate::kernel::{self, Init, Strided};
+use crate::planes::{ColumnMasks, ShiftedPlanes};
 use crate::scratch::with_scratch;
 use crate::simd::LANES;
 use crate::{Conv2dParams, ConvError, ConvGeometry};

@@ -46,11 +46,14 @@ mod error;
 mod forward;
 pub mod im2col;
 mod kernel;
+mod layout;
 pub mod naive;
 mod params;
+mod planes;
 mod pool;
 mod scratch;
 mod simd;
+mod taps;
 
 pub use backward::{ConvGrads, GROUP as BACKWARD_GROUP, conv2d_backward, conv2d_backward_into};
 pub use error::ConvError;
