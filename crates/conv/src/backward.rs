@@ -18,7 +18,7 @@
 //! for any thread count.
 
 use crate::im2col::col2im_add_masked;
-use crate::kernel::{self, Init, Strided};
+use crate::kernel::{self, GatheredColumns, GatheredRows, Init, RowMajor, ShiftedRows, Strided};
 use crate::layout::{im2row, to_channels_last, transpose_into};
 use crate::planes::{ColumnMasks, ShiftedPlanes};
 use crate::scratch::{give_back, take_zeroed, with_scratch};
@@ -161,31 +161,23 @@ pub fn conv2d_backward_into(
                     (None, Some((p, cols))) => {
                         p.fill_channels_last(geo, x_n, xbuf);
                         let dy_rows = Strided { data: dy_n, rs: hw, cs: 1 };
-                        kernel::gemm_cols(c_out, k, hw, dy_rows, xbuf, cols, c_in, dw_part, k, init);
+                        let b = GatheredColumns { data: xbuf, cols, ld: c_in };
+                        kernel::gemm(c_out, k, hw, dy_rows, b, dw_part, k, init);
                     }
                     (Some(planes), _) => {
                         // dWᵀ += cols_n · dY_nᵀ: cols_n read from shifted planes (never
                         // written), dY_n transposed so output channels are the vector axis.
                         planes.fill(geo, x_n, xbuf);
                         transpose_into(c_out, hw, dy_n, rows, ldt);
-                        kernel::gemm_gather_a(
-                            k,
-                            c_out,
-                            hw,
-                            xbuf,
-                            &planes.rows,
-                            rows,
-                            ldt,
-                            dw_part,
-                            c_out,
-                            init,
-                        );
+                        let a = GatheredRows { data: xbuf, rows: &planes.rows };
+                        let b = RowMajor { data: rows, ld: ldt };
+                        kernel::gemm(k, c_out, hw, a, b, dw_part, c_out, init);
                     }
                     (None, None) => {
                         to_channels_last(c_in, geo.h * geo.w, x_n, xbuf);
                         im2row(geo, xbuf, rows, ld);
                         let dy_rows = Strided { data: dy_n, rs: hw, cs: 1 };
-                        kernel::gemm(c_out, k, hw, dy_rows, rows, ld, dw_part, k, init);
+                        kernel::gemm(c_out, k, hw, dy_rows, RowMajor { data: rows, ld }, dw_part, k, init);
                     }
                 }
                 for (acc, row) in db_part.iter_mut().zip(dy_n.chunks_exact(hw)) {
@@ -198,18 +190,8 @@ pub fn conv2d_backward_into(
                     let dx_n = &mut dx_group[slot * in_item..(slot + 1) * in_item];
                     let a = Strided { data: w_flip, rs: c_out * t.taps, cs: 1 };
                     let hw_in = geo.h * geo.w;
-                    kernel::gemm_rows(
-                        c_in,
-                        hw_in,
-                        c_out * t.taps,
-                        a,
-                        dcols,
-                        &t.planes.rows,
-                        &t.planes.nonzero,
-                        dx_n,
-                        hw_in,
-                        Init::Zero,
-                    );
+                    let b = ShiftedRows { data: dcols, rows: &t.planes.rows, nonzero: &t.planes.nonzero };
+                    kernel::gemm(c_in, hw_in, c_out * t.taps, a, b, dx_n, hw_in, Init::Zero);
                 } else if let Some(dx_group) = dx_group.as_deref_mut() {
                     // dcols = Wᵀ·dY_n with pixels as the vector axis. The kernel reads dY_n's rows
                     // in whole vectors: in place when the buffer extends far enough past this
@@ -225,7 +207,7 @@ pub fn conv2d_backward_into(
                         (dy_pad, hw_pad)
                     };
                     let w_t = Strided { data: w, rs: 1, cs: k };
-                    kernel::gemm(k, hw, c_out, w_t, dy_b, ldb, dcols, hw, Init::Zero);
+                    kernel::gemm(k, hw, c_out, w_t, RowMajor { data: dy_b, ld: ldb }, dcols, hw, Init::Zero);
                     let dx_n = &mut dx_group[slot * in_item..(slot + 1) * in_item];
                     dx_n.fill(0.0);
                     col2im_add_masked(geo, dcols, dx_n, &masks);

@@ -55,7 +55,7 @@ impl ColumnMasks {
 /// zero rows above and below and with the columns that tap column `j` never reads validly set
 /// to zero; a padding tap's shifted read always lands on such a zero (its column, taken modulo
 /// `W`, is one no valid read uses, or its row is a margin row). [`ShiftedPlanes::rows`] gives
-/// where each column-matrix row starts in that buffer, for [`crate::kernel::gemm_rows`].
+/// where each column-matrix row starts in that buffer, for [`crate::kernel::ShiftedRows`].
 ///
 /// The buffer is `k_w · C_in` padded planes, a third to a half of the column matrix for a 3×3
 /// kernel, and dilation only moves the offsets.
@@ -130,7 +130,7 @@ impl ShiftedPlanes {
         self.keep.len() * self.plane_stride * geo.c_in
     }
 
-    /// The channels-last layout's vector columns for `kernel::gemm_cols`: the transposed column
+    /// The channels-last layout's vector columns for [`crate::kernel::GatheredColumns`]: the transposed column
     /// matrix `rows[pixel, tap·C_in + c]` is read at `buf[cols[g] + pixel·C_in + l]` for column
     /// `g·LANES + l`. Needs `C_in` to be a multiple of `LANES`.
     pub(crate) fn channels_last_columns(&self, geo: &ConvGeometry) -> Vec<usize> {
