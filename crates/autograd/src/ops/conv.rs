@@ -2,7 +2,7 @@
 
 use crate::Result;
 use crate::tape::{Op, Tape, Var};
-use atrous_conv::{Conv2dParams, Pool2dParams};
+use atrous_conv::{Conv2dParams, GradsWanted, Pool2dParams};
 use atrous_tensor::Tensor;
 
 #[derive(Debug)]
@@ -37,20 +37,15 @@ impl Tape {
 
 impl Conv2dOp {
     pub(crate) fn backward(&self, tape: &Tape, grad: &Tensor) -> Result<Vec<(Var, Tensor)>> {
-        let need_dx = tape.requires_grad(self.x);
-        let g = atrous_conv::conv2d_backward(
-            tape.value(self.x),
-            tape.value(self.w),
-            grad,
-            &self.params,
-            need_dx,
-        )?;
-        let mut out = vec![(self.w, g.dw)];
+        let wanted = GradsWanted { dx: tape.requires_grad(self.x), dw: true, db: self.b.is_some() };
+        let g =
+            atrous_conv::conv2d_backward(tape.value(self.x), tape.value(self.w), grad, &self.params, wanted)?;
+        let mut out: Vec<(Var, Tensor)> = g.dw.map(|dw| (self.w, dw)).into_iter().collect();
         if let Some(dx) = g.dx {
             out.push((self.x, dx));
         }
-        if let Some(b) = self.b {
-            out.push((b, g.db));
+        if let (Some(b), Some(db)) = (self.b, g.db) {
+            out.push((b, db));
         }
         Ok(out)
     }

@@ -1,4 +1,5 @@
-//! Convolution backward pass: input, weight and bias gradients.
+//! Convolution backward pass: input, weight and bias gradients, each computed only when wanted
+//! ([`GradsWanted`]).
 //!
 //! For image `n` with input `x_n`, output gradient `dY_n [C_out, H_out·W_out]` and column matrix
 //! `cols_n [K, H_out·W_out]` (`K = C_in·k_h·k_w`, see [`crate::im2col`]):
@@ -11,6 +12,7 @@
 //! ([`weight::WeightGradPath`]: im2row, channels-last shifted planes, or shifted planes) and an
 //! input-gradient path ([`input::InputGradPath`]: a transposed forward convolution of `dY` on
 //! shifted planes, or `Wᵀ·dY` then col2im); the per-image code of each path sits with its enum.
+//! A gradient that is not wanted gets the path `None`: no products, no scratch.
 //!
 //! The batch sum is cut into fixed groups of [`GROUP`] images. Each group accumulates its images
 //! in order into its own partial sums (in parallel across groups), then the partials are added in
@@ -33,25 +35,49 @@ use weight::WeightGradPath;
 /// Images per partial sum of the weight gradient.
 pub const GROUP: usize = 4;
 
-/// Gradients of a convolution with respect to its input, weight and bias.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConvGrads {
-    /// `∂L/∂x`, absent when the caller said the input needs no gradient.
-    pub dx: Option<Tensor>,
-    /// `∂L/∂w`, shaped like the weight.
-    pub dw: Tensor,
-    /// `∂L/∂b`, `[C_out]`.
-    pub db: Tensor,
+/// Which gradients a backward pass computes.
+///
+/// A gradient that is not wanted costs nothing: with [`GradsWanted::INPUT_ONLY`] (saliency maps,
+/// where the weights are constants) no weight-gradient work or scratch happens at all. Each
+/// gradient that is computed is bit-identical whatever else is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GradsWanted {
+    /// `∂L/∂x`.
+    pub dx: bool,
+    /// `∂L/∂w`.
+    pub dw: bool,
+    /// `∂L/∂b`.
+    pub db: bool,
 }
 
-/// Gradients of `y = conv2d(x, w) + b` given `dy = ∂L/∂y`. With `need_dx = false` (a first
-/// layer, whose input is data) the input gradient is skipped.
+impl GradsWanted {
+    /// All three gradients.
+    pub const ALL: Self = GradsWanted { dx: true, dw: true, db: true };
+    /// Only the input gradient: attribution with the weights held constant.
+    pub const INPUT_ONLY: Self = GradsWanted { dx: true, dw: false, db: false };
+    /// Only the parameter gradients: a first layer, whose input is data.
+    pub const PARAMS_ONLY: Self = GradsWanted { dx: false, dw: true, db: true };
+}
+
+/// Gradients of a convolution with respect to its input, weight and bias; each is present
+/// exactly when it was wanted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvGrads {
+    /// `∂L/∂x`, shaped like the input.
+    pub dx: Option<Tensor>,
+    /// `∂L/∂w`, shaped like the weight.
+    pub dw: Option<Tensor>,
+    /// `∂L/∂b`, `[C_out]`.
+    pub db: Option<Tensor>,
+}
+
+/// The `wanted` gradients of `y = conv2d(x, w) + b` given `dy = ∂L/∂y`.
 pub fn conv2d_backward(
     x: &Tensor,
     w: &Tensor,
     dy: &Tensor,
     params: &Conv2dParams,
-    need_dx: bool,
+    wanted: GradsWanted,
 ) -> Result<ConvGrads, ConvError> {
     let geo = ConvGeometry::new(*params, x.dims(), w.dims())?;
     if dy.dims() != geo.output_dims() {
@@ -62,35 +88,19 @@ pub fn conv2d_backward(
             found: dy.shape().clone(),
         });
     }
-    let mut dw = Tensor::zeros(w.dims());
-    let mut db = Tensor::zeros(&[geo.c_out]);
-    let mut dx = need_dx.then(|| Tensor::zeros(x.dims()));
+    let mut dx = wanted.dx.then(|| Tensor::zeros(x.dims()));
+    let mut dw = wanted.dw.then(|| Tensor::zeros(w.dims()));
+    let mut db = wanted.db.then(|| Tensor::zeros(&[geo.c_out]));
     conv2d_backward_into(
         &geo,
         x.as_slice(),
         w.as_slice(),
         dy.as_slice(),
         dx.as_mut().map(Tensor::as_mut_slice),
-        dw.as_mut_slice(),
-        db.as_mut_slice(),
+        dw.as_mut().map(Tensor::as_mut_slice),
+        db.as_mut().map(Tensor::as_mut_slice),
     );
     Ok(ConvGrads { dx, dw, db })
-}
-
-/// The slice-level backward pass into caller-owned gradients, which are overwritten.
-///
-/// # Panics
-/// If a slice length does not match `geo`.
-pub fn conv2d_backward_into(
-    geo: &ConvGeometry,
-    x: &[f32],
-    w: &[f32],
-    dy: &[f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-    db: &mut [f32],
-) {
-    backward_into(geo, x, w, dy, dx, Some(dw), Some(db));
 }
 
 /// Which products a backward call runs and how, chosen once from the geometry and the wanted
@@ -102,13 +112,21 @@ struct BackwardPlan {
 }
 
 impl BackwardPlan {
-    fn new(geo: &ConvGeometry, dx: bool, dw: bool, db: bool) -> Self {
-        BackwardPlan { weight: WeightGradPath::new(geo, dw), input: InputGradPath::new(geo, dx), bias: db }
+    fn new(geo: &ConvGeometry, wanted: GradsWanted) -> Self {
+        BackwardPlan {
+            weight: WeightGradPath::new(geo, wanted.dw),
+            input: InputGradPath::new(geo, wanted.dx),
+            bias: wanted.db,
+        }
     }
 }
 
-/// [`conv2d_backward_into`] for any subset of the gradients: the absent ones cost nothing.
-fn backward_into(
+/// The slice-level backward pass into caller-owned gradients: each one given (`Some`) is computed
+/// and overwritten, each one absent costs nothing.
+///
+/// # Panics
+/// If a slice length does not match `geo`.
+pub fn conv2d_backward_into(
     geo: &ConvGeometry,
     x: &[f32],
     w: &[f32],
@@ -136,7 +154,8 @@ fn backward_into(
     if geo.n == 0 {
         return;
     }
-    let plan = BackwardPlan::new(geo, dx.is_some(), dw.is_some(), db.is_some());
+    let wanted = GradsWanted { dx: dx.is_some(), dw: dw.is_some(), db: db.is_some() };
+    let plan = BackwardPlan::new(geo, wanted);
 
     // One partial (dW in the path's layout, then db) per group of images, and the flipped weight
     // of the transposed input-gradient path; each part empty when not wanted.
@@ -204,4 +223,43 @@ fn backward_into(
         plan.weight.unpermute(geo, dw_perm, dw);
     }
     give_back(scratch);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BackwardPlan, GradsWanted, InputGradPath, WeightGradPath};
+    use crate::{Conv2dParams, ConvGeometry};
+
+    fn plan(params: Conv2dParams, c_in: usize, wanted: GradsWanted) -> BackwardPlan {
+        let (k_h, k_w) = params.kernel;
+        let geo = ConvGeometry::new(params, &[2, c_in, 28, 28], &[8, c_in, k_h, k_w]).unwrap();
+        BackwardPlan::new(&geo, wanted)
+    }
+
+    #[test]
+    fn input_only_plans_no_weight_gradient_and_the_transposed_dx_where_it_applies() {
+        for d in 1..=4 {
+            for c_in in [1, 16] {
+                let p = plan(Conv2dParams::same(3, d).unwrap(), c_in, GradsWanted::INPUT_ONLY);
+                assert!(matches!(p.weight, WeightGradPath::None) && !p.bias);
+                assert!(matches!(p.input, InputGradPath::Transposed(_)), "d = {d}, C_in = {c_in}");
+            }
+        }
+        let strided = plan(Conv2dParams::square(3, 2, 1, 1).unwrap(), 16, GradsWanted::INPUT_ONLY);
+        assert!(matches!(strided.weight, WeightGradPath::None));
+        assert!(matches!(strided.input, InputGradPath::Col2im(_)));
+    }
+
+    #[test]
+    fn weight_path_follows_channels_and_geometry() {
+        let same = Conv2dParams::same(3, 2).unwrap();
+        let strided = Conv2dParams::square(3, 2, 1, 1).unwrap();
+        let wanted = GradsWanted::PARAMS_ONLY;
+        assert!(matches!(plan(same, 1, wanted).weight, WeightGradPath::ShiftedPlanes(_)));
+        assert!(matches!(plan(same, 16, wanted).weight, WeightGradPath::ChannelsLastPlanes { .. }));
+        assert!(matches!(plan(strided, 1, wanted).weight, WeightGradPath::Im2row));
+        assert!(matches!(plan(strided, 32, wanted).weight, WeightGradPath::Im2row));
+        let p = plan(same, 16, wanted);
+        assert!(matches!(p.input, InputGradPath::None) && p.bias);
+    }
 }
