@@ -93,7 +93,7 @@ fn run_group(c: &mut Criterion, group_name: &str, cpu_one_thread: bool) {
             let mut fwdbwd = || {
                 conv2d_forward_into(&geo, &x, &w, Some(&b), &mut y);
                 let dx = need_dx.then_some(dx.as_mut_slice());
-                conv2d_backward_into(&geo, &x, &w, &dy, dx, &mut dw, &mut db);
+                conv2d_backward_into(&geo, &x, &w, &dy, dx, Some(&mut dw), Some(&mut db));
             };
             group.throughput(Throughput::Elements(if need_dx { 3 * flops } else { 2 * flops }));
             group.bench_function(format!("fwdbwd/d{d}/{name}"), |bench| {

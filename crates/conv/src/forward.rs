@@ -5,9 +5,11 @@
 //! vector axis; the column matrix is laid out with rows padded to whole vectors, and the bias is
 //! the accumulators' starting value, so the output is written exactly once.
 
-use crate::im2col::{ColumnMasks, ShiftedPlanes, im2col_strided};
-use crate::kernel::{self, Init, LANES, Strided};
+use crate::im2col::im2col_strided;
+use crate::kernel::{self, Init, RowMajor, ShiftedRows, Strided};
+use crate::planes::{ColumnMasks, ShiftedPlanes};
 use crate::scratch::with_scratch;
+use crate::simd::LANES;
 use crate::{Conv2dParams, ConvError, ConvGeometry};
 use atrous_tensor::Tensor;
 use rayon::prelude::*;
@@ -62,7 +64,8 @@ pub fn conv2d_forward_into(geo: &ConvGeometry, x: &[f32], w: &[f32], b: Option<&
         y.par_chunks_mut(geo.output_item()).zip(x.par_chunks(geo.input_item())).for_each(|(y_n, x_n)| {
             with_scratch([planes.len, 0, 0, 0], |[buf, ..]| {
                 planes.fill(geo, x_n, buf);
-                kernel::gemm_rows(geo.c_out, hw, k, a, buf, &planes.rows, &planes.nonzero, y_n, hw, init);
+                let b = ShiftedRows { data: buf, rows: &planes.rows, nonzero: &planes.nonzero };
+                kernel::gemm(geo.c_out, hw, k, a, b, y_n, hw, init);
             });
         });
         return;
@@ -71,7 +74,7 @@ pub fn conv2d_forward_into(geo: &ConvGeometry, x: &[f32], w: &[f32], b: Option<&
     y.par_chunks_mut(geo.output_item()).zip(x.par_chunks(geo.input_item())).for_each(|(y_n, x_n)| {
         with_scratch([k * ld, 0, 0, 0], |[cols, ..]| {
             im2col_strided(geo, x_n, cols, ld, &masks);
-            kernel::gemm(geo.c_out, hw, k, a, cols, ld, y_n, hw, init);
+            kernel::gemm(geo.c_out, hw, k, a, RowMajor { data: cols, ld }, y_n, hw, init);
         });
     });
 }

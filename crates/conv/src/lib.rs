@@ -22,7 +22,7 @@
 //! Use it without autograd, on tensors or on your own slices (`*_into` functions):
 //!
 //! ```
-//! use atrous_conv::{Conv2dParams, conv2d_backward, conv2d_forward};
+//! use atrous_conv::{Conv2dParams, GradsWanted, conv2d_backward, conv2d_forward};
 //! use atrous_tensor::{Tensor, rng::Rng};
 //!
 //! let mut rng = Rng::seed_from(0);
@@ -33,9 +33,14 @@
 //! let y = conv2d_forward(&x, &w, Some(&b), &params)?;
 //! assert_eq!(y.dims(), &[2, 8, 28, 28]);
 //!
-//! let grads = conv2d_backward(&x, &w, &y, &params, true)?; // dL/dy = y, i.e. L = ½‖y‖²
-//! assert_eq!(grads.dw.dims(), w.dims());
+//! // dL/dy = y, i.e. L = ½‖y‖²
+//! let grads = conv2d_backward(&x, &w, &y, &params, GradsWanted::ALL)?;
+//! assert_eq!(grads.dw.unwrap().dims(), w.dims());
 //! assert_eq!(grads.dx.unwrap().dims(), x.dims());
+//!
+//! // A saliency map needs only the input gradient: no weight-gradient work is done.
+//! let saliency = conv2d_backward(&x, &w, &y, &params, GradsWanted::INPUT_ONLY)?;
+//! assert!(saliency.dw.is_none() && saliency.db.is_none());
 //! # Ok::<(), atrous_conv::ConvError>(())
 //! ```
 #![warn(missing_docs)]
@@ -46,12 +51,16 @@ mod error;
 mod forward;
 pub mod im2col;
 mod kernel;
+mod layout;
 pub mod naive;
 mod params;
+mod planes;
 mod pool;
 mod scratch;
+mod simd;
+mod taps;
 
-pub use backward::{ConvGrads, GROUP as BACKWARD_GROUP, conv2d_backward, conv2d_backward_into};
+pub use backward::{ConvGrads, GROUP as BACKWARD_GROUP, GradsWanted, conv2d_backward, conv2d_backward_into};
 pub use error::ConvError;
 pub use forward::{conv2d_forward, conv2d_forward_into};
 pub use params::{Conv2dParams, ConvGeometry, Pool2dParams};

@@ -1,7 +1,7 @@
 //! Bad parameters and mismatched operands give typed errors, never panics.
 
 use atrous_conv::{
-    Conv2dParams, ConvError, ConvGeometry, Pool2dParams, conv2d_backward, conv2d_forward,
+    Conv2dParams, ConvError, ConvGeometry, GradsWanted, Pool2dParams, conv2d_backward, conv2d_forward,
     max_pool2d_backward, max_pool2d_forward,
 };
 use atrous_tensor::Tensor;
@@ -55,7 +55,7 @@ fn mismatched_operands_are_named() {
         Err(ConvError::Operand { what: "bias", .. })
     ));
     assert!(matches!(
-        conv2d_backward(&x, &w, &Tensor::zeros(&[8, 4, 27, 28]), &p, true),
+        conv2d_backward(&x, &w, &Tensor::zeros(&[8, 4, 27, 28]), &p, GradsWanted::ALL),
         Err(ConvError::Operand { .. })
     ));
     assert!(matches!(
@@ -78,7 +78,7 @@ proptest! {
             let x = Tensor::zeros(&[n, 2, h, w]);
             let wt = Tensor::zeros(&[3, 2, k.0, k.1]);
             if let Ok(y) = conv2d_forward(&x, &wt, None, &params) {
-                let grads = conv2d_backward(&x, &wt, &y, &params, true).unwrap();
+                let grads = conv2d_backward(&x, &wt, &y, &params, GradsWanted::ALL).unwrap();
                 let dx = grads.dx.unwrap();
                 prop_assert_eq!(dx.dims(), x.dims());
             }

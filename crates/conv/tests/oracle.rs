@@ -1,8 +1,9 @@
 //! The fast convolution against the naive nested-loop oracle on random shapes, strides,
-//! paddings and dilations, forward and all three gradients.
+//! paddings and dilations, forward and all three gradients, for every combination of wanted
+//! gradients.
 
 use atrous_conv::naive::{conv2d_naive, conv2d_naive_backward};
-use atrous_conv::{Conv2dParams, ConvError, ConvGeometry, conv2d_backward, conv2d_forward};
+use atrous_conv::{Conv2dParams, ConvError, ConvGeometry, GradsWanted, conv2d_backward, conv2d_forward};
 use atrous_tensor::{Tensor, rng::Rng};
 use proptest::prelude::*;
 
@@ -13,6 +14,15 @@ fn assert_close(what: &str, got: &Tensor, want: &Tensor) {
     for (i, (&g, &w)) in got.as_slice().iter().zip(want.as_slice()).enumerate() {
         assert!((g - w).abs() <= 1e-4 * scale, "{what}[{i}]: fast {g} vs naive {w} (scale {scale})");
     }
+}
+
+fn bits(t: &Tensor) -> Vec<u32> {
+    t.as_slice().iter().map(|v| v.to_bits()).collect()
+}
+
+/// The eight combinations of wanted gradients.
+fn every_wanted() -> impl Iterator<Item = GradsWanted> {
+    (0..8u8).map(|set| GradsWanted { dx: set & 1 != 0, dw: set & 2 != 0, db: set & 4 != 0 })
 }
 
 #[derive(Debug, Clone)]
@@ -67,14 +77,25 @@ fn check_case(case: &Case) {
             let y = conv2d_forward(&x, &w, Some(&b), &p).unwrap();
             assert_close("forward", &y, &conv2d_naive(&x, &w, Some(&b), &p).unwrap());
             let dy = Tensor::uniform(&geo.output_dims(), -1.0, 1.0, &mut rng);
-            let grads = conv2d_backward(&x, &w, &dy, &p, true).unwrap();
-            let (dx, dw, db) = conv2d_naive_backward(&x, &w, &dy, &p).unwrap();
-            assert_close("dx", grads.dx.as_ref().unwrap(), &dx);
-            assert_close("dw", &grads.dw, &dw);
-            assert_close("db", &grads.db, &db);
-            let without_dx = conv2d_backward(&x, &w, &dy, &p, false).unwrap();
-            assert!(without_dx.dx.is_none());
-            assert_eq!(without_dx.dw, grads.dw, "skipping dx changed dw");
+            let oracle = conv2d_naive_backward(&x, &w, &dy, &p).unwrap();
+            let all = conv2d_backward(&x, &w, &dy, &p, GradsWanted::ALL).unwrap();
+            for wanted in every_wanted() {
+                let grads = conv2d_backward(&x, &w, &dy, &p, wanted).unwrap();
+                let each = [
+                    ("dx", wanted.dx, &grads.dx, &all.dx, &oracle.0),
+                    ("dw", wanted.dw, &grads.dw, &all.dw, &oracle.1),
+                    ("db", wanted.db, &grads.db, &all.db, &oracle.2),
+                ];
+                for (what, want, got, from_all, naive) in each {
+                    assert_eq!(got.is_some(), want, "{what} present exactly when wanted ({wanted:?})");
+                    if let Some(got) = got {
+                        assert_close(what, got, naive);
+                        // Asking for fewer gradients must not change the ones computed.
+                        let from_all = from_all.as_ref().unwrap();
+                        assert_eq!(bits(got), bits(from_all), "{what} with {wanted:?} differs from ALL");
+                    }
+                }
+            }
         }
     }
 }
@@ -139,4 +160,33 @@ fn hand_computed_dilated_value() {
     let y = conv2d_forward(&x, &w, None, &params).unwrap();
     assert_eq!(y.dims(), &[1, 1, 1, 1]);
     assert_eq!(y.as_slice(), &[108.0]);
+}
+
+/// Saliency maps ask for `∂L/∂x` only: it must be the very `dx` of a full backward pass, bit for
+/// bit, on the transposed path ("same" padding), on col2im (stride 2, or padding past `d·(k−1)`)
+/// and with a batch that is not a multiple of the backward group.
+#[test]
+fn input_only_dx_is_bit_identical_to_all() {
+    let settings = [
+        Conv2dParams::same(3, 1).unwrap(),
+        Conv2dParams::same(3, 2).unwrap(),
+        Conv2dParams::same(3, 4).unwrap(),
+        Conv2dParams::square(3, 2, 1, 2).unwrap(),
+        Conv2dParams::square(3, 1, 3, 1).unwrap(),
+        Conv2dParams::new((3, 5), (1, 1), (0, 4), (2, 2)).unwrap(),
+    ];
+    for (seed, params) in settings.into_iter().enumerate() {
+        for (n, c_in, c_out, side) in [(1, 1, 16, 28), (5, 16, 32, 14), (6, 32, 16, 9)] {
+            let mut rng = Rng::seed_from(seed as u64);
+            let x = Tensor::uniform(&[n, c_in, side, side], -1.0, 1.0, &mut rng);
+            let w = Tensor::uniform(&[c_out, c_in, params.kernel.0, params.kernel.1], -1.0, 1.0, &mut rng);
+            let y = conv2d_forward(&x, &w, None, &params).unwrap();
+            let dy = Tensor::uniform(y.dims(), -1.0, 1.0, &mut rng);
+            let all = conv2d_backward(&x, &w, &dy, &params, GradsWanted::ALL).unwrap();
+            let only = conv2d_backward(&x, &w, &dy, &params, GradsWanted::INPUT_ONLY).unwrap();
+            assert!(only.dw.is_none() && only.db.is_none());
+            let what = format!("{params:?} on [{n}, {c_in}, {side}, {side}]");
+            assert_eq!(bits(&only.dx.unwrap()), bits(&all.dx.unwrap()), "{what}");
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use crate::Result;
 use crate::tape::{Op, Tape, Var};
-use atrous_conv::{Conv2dParams, Pool2dParams};
+use atrous_conv::{Conv2dParams, GradsWanted, Pool2dParams};
 use atrous_tensor::Tensor;
 
 #[derive(Debug)]
@@ -39,25 +39,22 @@ impl Conv2dOp {
     /// Computes only the gradients of tracked inputs: saliency (constant weights) pays for no
     /// dW, a first layer (data input) for no dX.
     pub(crate) fn backward(&self, tape: &Tape, grad: &Tensor) -> Result<Vec<(Var, Tensor)>> {
-        let need_dx = tape.requires_grad(self.x);
-        let need_dw = tape.requires_grad(self.w);
-        let need_db = self.b.is_some_and(|b| tape.requires_grad(b));
-        let g = atrous_conv::conv2d_backward(
-            tape.value(self.x),
-            tape.value(self.w),
-            grad,
-            &self.params,
-            need_dx,
-        )?;
+        let wanted = GradsWanted {
+            dx: tape.requires_grad(self.x),
+            dw: tape.requires_grad(self.w),
+            db: self.b.is_some_and(|b| tape.requires_grad(b)),
+        };
+        let g =
+            atrous_conv::conv2d_backward(tape.value(self.x), tape.value(self.w), grad, &self.params, wanted)?;
         let mut out = Vec::with_capacity(3);
-        if need_dw {
-            out.push((self.w, g.dw));
+        if let Some(dw) = g.dw {
+            out.push((self.w, dw));
         }
         if let Some(dx) = g.dx {
             out.push((self.x, dx));
         }
-        if let (Some(b), true) = (self.b, need_db) {
-            out.push((b, g.db));
+        if let (Some(b), Some(db)) = (self.b, g.db) {
+            out.push((b, db));
         }
         Ok(out)
     }

@@ -1,0 +1,205 @@
+//! The register-tiled matrix-multiply micro-kernel that every convolution pass runs on.
+//!
+//! [`gemm`] computes `C = A·B` (optionally plus a per-row bias, or added into `C`) with the
+//! output's columns as the vector axis: a tile of [`MR`] rows × up to [`NV`] `f32x16` vectors of
+//! `C` lives in registers for the whole reduction. Each reduction step loads `NV` vectors of one
+//! row of `B` and broadcasts one element of `A` per tile row, so neither operand is packed: each
+//! is read in place from wherever the convolution keeps it, described by an operand source
+//! ([`ASource`], [`BSource`]: strided weights, a column matrix read from shifted planes, …). The
+//! sources only say where a row or vector starts; the tile loop is the same for all of them.
+//!
+//! Why not `matrixmultiply`: it has no AVX-512 kernel and packs both operands on every call; the
+//! convolution shapes are skinny (`C_out` of 16–64 rows, thousands of pixel columns), so an
+//! unpacked broadcast kernel whose `B` rows are already laid out by the im2col gather is both
+//! simpler and about twice as fast here. `wide` picks instructions at compile time: with
+//! `target-cpu=native` on an AVX-512 machine a tile is 8×3 `zmm` accumulators; a portable build
+//! runs the same code on narrower registers.
+//!
+//! Every element of `C` is `init + Σ_p a[i,p]·b[p,j]`, accumulated in `p` order with one fused
+//! multiply-add per step, whatever the tile it falls in: results do not depend on threads.
+//!
+//! This is a leaf module: the convolution crate's `unsafe` lives here (and in the vector helpers
+//! of [`crate::simd`]), behind checked entry points.
+
+mod source;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use source::{ASource, BSource, GatheredColumns, GatheredRows, RowMajor, ShiftedRows, Strided};
+
+use crate::simd::{LANES, load_ptr, store_ptr};
+use wide::f32x16;
+
+/// Rows of `C` per register tile.
+const MR: usize = 8;
+/// Vectors of `C` per tile row.
+const NV: usize = 3;
+/// Columns of `C` per full tile.
+const NR: usize = NV * LANES;
+
+/// What `C` starts from before the product is added.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Init<'a> {
+    /// `C = A·B`.
+    Zero,
+    /// `C[i, j] = bias[i] + (A·B)[i, j]`.
+    Bias(&'a [f32]),
+    /// `C += A·B`.
+    Accumulate,
+}
+
+/// `C (m×n, row stride ldc) = init + A (m×k) · B (k×n)`, with `A` and `B` read from their sources.
+///
+/// # Panics
+/// If an operand is too short for the sizes (a bug in the caller).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: impl ASource,
+    b: impl BSource,
+    c: &mut [f32],
+    ldc: usize,
+    init: Init<'_>,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    a.check(m, k);
+    b.check(k, n);
+    assert!(ldc >= n && (m - 1) * ldc + n <= c.len(), "kernel::gemm: C too short");
+    if let Init::Bias(bias) = init {
+        assert!(bias.len() >= m, "kernel::gemm: bias too short");
+    }
+    let c_ptr = c.as_mut_ptr();
+    let accumulate = matches!(init, Init::Accumulate);
+    // Column strips outer: each strip of B (k × NR) is read by every row panel in turn, while it
+    // is still in cache. (Blocking the reduction into L1-sized pieces measured slower: the extra
+    // passes over C cost more than the L2 reads they save.)
+    for j0 in (0..n).step_by(NR) {
+        let cols = NR.min(n - j0);
+        for i0 in (0..m).step_by(MR) {
+            let rows = MR.min(m - i0);
+            // Rows past `m` re-read the last row (inside A when k > 0, checked above); their
+            // results are not stored. With k = 0 nothing is read.
+            let a_rows: [*const f32; MR] = std::array::from_fn(|r| a.row((i0 + r).min(m - 1)));
+            let mut bias = [0.0f32; MR];
+            if let Init::Bias(values) = init {
+                bias[..rows].copy_from_slice(&values[i0..i0 + rows]);
+            }
+            let t = Tile { k, a_rows, cs: a.col_stride(), ldc, rows, cols, bias, accumulate };
+            let g0 = j0 / LANES;
+            let b_at = |p: usize, v: usize| b.vector(p, g0 + v);
+            let live = |p: usize, vectors: usize| b.live(p, j0, vectors);
+            // SAFETY: the tile reads A rows i0.. (clamped, see above) at p·cs for p < k and B rows
+            // p < k at columns j0..j0 + cols rounded up to LANES ≤ n rounded up, all inside the
+            // operands (`a.check` and `b.check` passed: the sources' promise), and writes C rows
+            // i0..i0 + rows, columns j0..j0 + cols, all inside C (checked).
+            unsafe {
+                let c_at = c_ptr.add(i0 * ldc + j0);
+                match cols.div_ceil(LANES) {
+                    1 => t.run::<1>(b_at, c_at, |p| live(p, 1)),
+                    2 => t.run::<2>(b_at, c_at, |p| live(p, 2)),
+                    _ => t.run::<NV>(b_at, c_at, |p| live(p, NV)),
+                }
+            }
+        }
+    }
+}
+
+/// One register tile's sizes and operands.
+struct Tile {
+    k: usize,
+    a_rows: [*const f32; MR],
+    cs: usize,
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+    bias: [f32; MR],
+    accumulate: bool,
+}
+
+impl Tile {
+    /// Computes the tile with `V` vectors per row.
+    ///
+    /// # Safety
+    /// `a_rows[r] + p·cs` readable for `p < k`; `b_vec(p, v) .. + LANES` readable for `p < k`,
+    /// `v < V`;
+    /// `c + r·ldc + j` writable (and readable when accumulating) for `r < rows`, `j < cols`, with
+    /// `cols ≤ V·LANES`.
+    #[inline(always)]
+    unsafe fn run<const V: usize>(
+        &self,
+        b_vec: impl Fn(usize, usize) -> *const f32,
+        c: *mut f32,
+        live: impl Fn(usize) -> u32,
+    ) {
+        let all = (1u32 << V) - 1;
+        let mut acc: [[f32x16; V]; MR] = std::array::from_fn(|r| [f32x16::splat(self.bias[r]); V]);
+        for p in 0..self.k {
+            let off = p * self.cs;
+            let mask = live(p);
+            if mask == all {
+                // SAFETY: row p of B, V vectors from the tile's first column (caller's promise).
+                let bv: [f32x16; V] = std::array::from_fn(|v| unsafe { load_ptr(b_vec(p, v)) });
+                for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
+                    // SAFETY: element p of this A row (caller's promise).
+                    let av = f32x16::splat(unsafe { *a_r.add(off) });
+                    for (acc_v, &b_v) in acc_r.iter_mut().zip(&bv) {
+                        *acc_v = av.mul_add(b_v, *acc_v);
+                    }
+                }
+            } else if mask != 0 {
+                // Some vectors of row p are zero for this tile (a dilated tap reading only
+                // padding there): skip their multiply-adds. `v` is a constant in each unrolled
+                // copy, so the accumulators stay in registers.
+                for v in 0..V {
+                    if mask & (1 << v) == 0 {
+                        continue;
+                    }
+                    // SAFETY: as above, one vector.
+                    let b_v = unsafe { load_ptr(b_vec(p, v)) };
+                    for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
+                        // SAFETY: as above.
+                        let av = f32x16::splat(unsafe { *a_r.add(off) });
+                        acc_r[v] = av.mul_add(b_v, acc_r[v]);
+                    }
+                }
+            }
+        }
+        // Values, not references, from here on: a borrow of `acc` would make LLVM keep it in
+        // memory and spill every accumulator on every reduction step.
+        if self.rows == MR && self.cols == V * LANES {
+            for (r, acc_r) in acc.into_iter().enumerate() {
+                for (v, acc_v) in acc_r.into_iter().enumerate() {
+                    // SAFETY: a full tile: row r < rows, columns v·LANES.. < cols (caller's promise).
+                    unsafe {
+                        let at = c.add(r * self.ldc + v * LANES);
+                        let sum = if self.accumulate { load_ptr(at) + acc_v } else { acc_v };
+                        store_ptr(at, sum);
+                    }
+                }
+            }
+        } else {
+            for (r, acc_r) in acc.into_iter().enumerate().take(self.rows) {
+                for (v, acc_v) in acc_r.into_iter().enumerate() {
+                    let start = v * LANES;
+                    if start >= self.cols {
+                        break;
+                    }
+                    let lanes = LANES.min(self.cols - start);
+                    // SAFETY: row r < rows, columns start..start + lanes ≤ cols (caller's promise);
+                    // C does not overlap the vector being read.
+                    let out = unsafe { std::slice::from_raw_parts_mut(c.add(r * self.ldc + start), lanes) };
+                    let vals = acc_v.to_array();
+                    if self.accumulate {
+                        out.iter_mut().zip(vals).for_each(|(o, v)| *o += v);
+                    } else {
+                        out.copy_from_slice(&vals[..lanes]);
+                    }
+                }
+            }
+        }
+    }
+}
