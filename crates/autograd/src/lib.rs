@@ -29,7 +29,7 @@
 //! resumable state of a run), [`io`] (safetensors model files), [`gradcheck`] (finite
 //! differences), [`dilation_search`] (learning the dilation factor).
 #![warn(missing_docs)]
-#![deny(unsafe_op_in_unsafe_fn)]
+#![forbid(unsafe_code)]
 
 pub mod checkpoint;
 mod classifier;

@@ -3,9 +3,8 @@
 //! per-pixel mean of the training images. Writes `class_models.npy` (`I*`, `[K, 28, 28]`),
 //! `mean.npy`, `class_models.json`, `index.json` and `class_models.png` (top row `I*`, bottom row `I* + m`).
 
-use crate::cmd_saliency::check_mnist_model;
+use crate::cmd_saliency::ExplainArgs;
 use crate::data::data_dir;
-use crate::read_model;
 use anyhow::{Result, ensure};
 use atrous_saliency::class_model::{ClassModelConfig, class_models, mean_image};
 use atrous_saliency::picture::class_model_grid;
@@ -19,9 +18,9 @@ use std::time::Instant;
 /// PyTorch reference `bench/saliency_ref.py`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct ClassModelArgs {
-    /// Model file written by `atrous train`.
-    #[arg(long)]
-    pub model: PathBuf,
+    /// Model, data, pictures, threads.
+    #[command(flatten)]
+    pub common: ExplainArgs,
     /// Weight λ of the penalty λ‖I‖² (I in pixel units, 0 = the mean image).
     #[arg(long, default_value_t = 0.01)]
     pub lambda: f32,
@@ -34,15 +33,6 @@ pub struct ClassModelArgs {
     /// Classes to visualise (default: every class of the model), e.g. 0,3,8.
     #[arg(long, value_delimiter = ',')]
     pub classes: Option<Vec<usize>>,
-    /// MNIST folder, for the mean image m (default: $ATROUS_DATA, else data/mnist).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Upscaling factor of the picture (nearest neighbour).
-    #[arg(long, default_value_t = 4)]
-    pub scale: usize,
-    /// Worker threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
     /// Output folder: class_models.npy, mean.npy, class_models.json, index.json, class_models.png.
     #[arg(long)]
     pub out: PathBuf,
@@ -52,17 +42,14 @@ pub struct ClassModelArgs {
 pub fn run(args: &ClassModelArgs) -> Result<()> {
     let config = ClassModelConfig { lambda: args.lambda, lr: args.lr, steps: args.steps };
     config.validate()?;
-    ensure!((1..=64).contains(&args.scale), "--scale must be in 1..=64");
-    crate::set_threads(args.threads)?;
-    let model = read_model(&args.model)?;
-    check_mnist_model(&model)?;
+    let model = args.common.start()?;
     let n_classes = model.config.classes;
     let classes = args.classes.clone().unwrap_or_else(|| (0..n_classes).collect());
     ensure!(!classes.is_empty(), "--classes is empty");
     if let Some(c) = classes.iter().find(|&&c| c >= n_classes) {
         anyhow::bail!("class {c} is outside 0..{}", n_classes - 1);
     }
-    let train = load_train(&data_dir(args.data.as_deref())?)?;
+    let train = load_train(&data_dir(args.common.data.as_deref())?)?;
     let mean = mean_image(&train)?;
 
     let start = Instant::now();
@@ -75,7 +62,7 @@ pub fn run(args: &ClassModelArgs) -> Result<()> {
     let norms: Vec<f32> =
         cm.images.as_slice().chunks(784).map(|i| i.iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
     let report = json!({
-        "model": args.model,
+        "model": args.common.model,
         "dilations": model.config.dilations,
         "recipe": "I* = argmax_I S_c(I + m) - lambda*||I||^2, plain gradient ascent from I = 0 (Simonyan et al. 2014, sec. 2); m = per-pixel mean of the 60k training images; x = I + m in pixel units [0,1] (not clamped)",
         "lambda": args.lambda,
@@ -109,7 +96,7 @@ pub fn run(args: &ClassModelArgs) -> Result<()> {
     write_index(&args.out.join("index.json"), &entries, crate::cmd_saliency::object(extra))?;
     write_png(
         &args.out.join("class_models.png"),
-        &class_model_grid(cm.images.as_slice(), mean.as_slice(), 28, args.scale),
+        &class_model_grid(cm.images.as_slice(), mean.as_slice(), 28, args.common.scale),
     )?;
     println!("class  S_c(m)  S_c(I*+m)  softmax p  predicted  ‖I*‖");
     for j in 0..k {

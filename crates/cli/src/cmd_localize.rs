@@ -2,10 +2,9 @@
 //! adapted to MNIST): saliency-seeded graph-cut segmentation of each test image, the box of its
 //! largest connected component, scored against the digit's ink by box IoU and mask IoU.
 
-use crate::cmd_saliency::{ImageRange, check_mnist_model};
+use crate::cmd_saliency::{ExplainArgs, ImageRange};
 use crate::data::data_dir;
-use crate::read_model;
-use anyhow::{Result, ensure};
+use anyhow::Result;
 use atrous_saliency::SaliencyError;
 use atrous_saliency::localize::{BoundingBox, Localization, LocalizeConfig, localize};
 use atrous_saliency::picture::{LocalizedView, localization_grid};
@@ -22,9 +21,9 @@ use std::time::Instant;
 /// foreground, the bottom 30 % background.
 #[derive(Clone, Debug, clap::Args)]
 pub struct LocalizeArgs {
-    /// Model file written by `atrous train`.
-    #[arg(long)]
-    pub model: PathBuf,
+    /// Model, data, pictures, threads.
+    #[command(flatten)]
+    pub common: ExplainArgs,
     /// Test images, START..END (half-open) or one index (default: all 10,000).
     #[arg(long)]
     pub images: Option<ImageRange>,
@@ -40,18 +39,9 @@ pub struct LocalizeArgs {
     /// Pixels above this value (in [0, 1]) are the digit's ink, the ground truth.
     #[arg(long, default_value_t = 0.5)]
     pub ink: f32,
-    /// MNIST folder (default: $ATROUS_DATA, else the repository's data/mnist).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
     /// Rows of the PNG grid (the first images of the range).
     #[arg(long, default_value_t = 8)]
     pub show: usize,
-    /// Upscaling factor of the picture (nearest neighbour).
-    #[arg(long, default_value_t = 4)]
-    pub scale: usize,
-    /// Worker threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
     /// Output folder: localize.json, localize.png.
     #[arg(long)]
     pub out: PathBuf,
@@ -83,11 +73,8 @@ pub fn run(args: &LocalizeArgs) -> Result<()> {
         }
         other => other.into(),
     })?;
-    ensure!((1..=64).contains(&args.scale), "--scale must be in 1..=64");
-    crate::set_threads(args.threads)?;
-    let model = read_model(&args.model)?;
-    check_mnist_model(&model)?;
-    let test = load_test(&data_dir(args.data.as_deref())?, None)?;
+    let model = args.common.start()?;
+    let test = load_test(&data_dir(args.common.data.as_deref())?, None)?;
     let range = args.images.clone().unwrap_or(ImageRange(0..test.n));
     let indices = range.indices(test.n)?;
 
@@ -113,7 +100,7 @@ pub fn run(args: &LocalizeArgs) -> Result<()> {
     let labels = batch.labels;
     let accuracy = s.predictions.iter().zip(&labels).filter(|(p, y)| p == y).count() as f64 / n;
     let report = json!({
-        "model": args.model,
+        "model": args.common.model,
         "dilations": model.config.dilations,
         "images": indices.len(),
         "first_image": indices[0],
@@ -143,7 +130,7 @@ pub fn run(args: &LocalizeArgs) -> Result<()> {
                 ink_box: corners(&results[i].ink_box),
             })
             .collect();
-        write_png(&args.out.join("localize.png"), &localization_grid(&views, 28, args.scale))?;
+        write_png(&args.out.join("localize.png"), &localization_grid(&views, 28, args.common.scale))?;
     }
     println!(
         "{} images: mean box IoU {box_iou:.4}, mean mask IoU {mask_iou:.4} (baselines: box of the foreground seeds alone {seed_iou:.4}, whole-image box {whole_iou:.4}); {seconds:.2} s; wrote {}",

@@ -66,33 +66,52 @@ pub fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::V
     }
 }
 
-/// Arguments of `atrous saliency`.
+/// The flags every explanation command shares: the model, the data and how to draw.
 #[derive(Clone, Debug, clap::Args)]
-pub struct SaliencyArgs {
+pub struct ExplainArgs {
     /// Model file written by `atrous train`.
     #[arg(long)]
     pub model: PathBuf,
+    /// MNIST folder (default: $ATROUS_DATA, else the repository's data/mnist).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Upscaling factor of the pictures (nearest neighbour), 1..=64.
+    #[arg(long, default_value_t = 4)]
+    pub scale: usize,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+impl ExplainArgs {
+    /// Checks the flags, sizes the thread pool and reads the model (an MNIST model).
+    pub fn start(&self) -> Result<DilNet> {
+        ensure!((1..=64).contains(&self.scale), "--scale must be in 1..=64");
+        crate::set_threads(self.threads)?;
+        let model = read_model(&self.model)?;
+        check_mnist_model(&model)?;
+        Ok(model)
+    }
+}
+
+/// Arguments of `atrous saliency`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct SaliencyArgs {
+    /// Model, data, pictures, threads.
+    #[command(flatten)]
+    pub common: ExplainArgs,
     /// Test images to explain, START..END (half-open) or one index.
     #[arg(long, default_value = "0..64")]
     pub images: ImageRange,
     /// Class whose score (logit) is explained: predicted, label, or a class 0..9.
     #[arg(long, default_value = "predicted")]
     pub target: Target,
-    /// MNIST folder (default: $ATROUS_DATA, else the repository's data/mnist).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
     /// Images per forward/backward pass.
     #[arg(long, default_value_t = 100)]
     pub batch: usize,
     /// Images in the PNG grid, one column each (the first images of the range).
     #[arg(long, default_value_t = 10)]
     pub show: usize,
-    /// Upscaling factor of the pictures (nearest neighbour).
-    #[arg(long, default_value_t = 4)]
-    pub scale: usize,
-    /// Worker threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
     /// Output folder: maps.npy, index.json, saliency.png.
     #[arg(long)]
     pub out: PathBuf,
@@ -101,14 +120,11 @@ pub struct SaliencyArgs {
 /// Runs `atrous saliency`.
 pub fn run(args: &SaliencyArgs) -> Result<()> {
     ensure!(args.batch > 0, "--batch must be at least 1");
-    ensure!((1..=64).contains(&args.scale), "--scale must be in 1..=64");
-    crate::set_threads(args.threads)?;
-    let model = read_model(&args.model)?;
-    check_mnist_model(&model)?;
+    let model = args.common.start()?;
     if let Target::Class(c) = args.target {
         ensure!(c < model.config.classes, "target class {c} is outside 0..{}", model.config.classes - 1);
     }
-    let test = load_test(&data_dir(args.data.as_deref())?, None)?;
+    let test = load_test(&data_dir(args.common.data.as_deref())?, None)?;
     let indices = args.images.indices(test.n)?;
 
     let start = Instant::now();
@@ -133,7 +149,7 @@ pub fn run(args: &SaliencyArgs) -> Result<()> {
         "maps": "maps.npy",
         "map": "|dS_c/dx|, x = pixels in [0, 1], S_c = logit of the target class",
         "target": format!("{:?}", args.target),
-        "model": args.model,
+        "model": args.common.model,
         "dilations": model.config.dilations,
         "seconds": seconds,
     });
@@ -141,7 +157,7 @@ pub fn run(args: &SaliencyArgs) -> Result<()> {
     let show = args.show.min(n);
     if show > 0 {
         let x = test.batch(&indices[..show]).x;
-        let grid = saliency_grid(x.as_slice(), &s.maps.as_slice()[..show * 784], 28, args.scale);
+        let grid = saliency_grid(x.as_slice(), &s.maps.as_slice()[..show * 784], 28, args.common.scale);
         write_png(&args.out.join("saliency.png"), &grid)?;
     }
     let correct = s.predictions.iter().zip(&labels).filter(|(p, y)| p == y).count();

@@ -4,6 +4,8 @@
 //! configuration before any tensor is touched, then a `run` function. Errors travel up as
 //! `anyhow` chains and are printed once, on one line, by `main`.
 
+#![forbid(unsafe_code)]
+
 mod cmd_class_model;
 mod cmd_eval;
 mod cmd_learn;

@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cm_s = median(cm_times.clone());
     println!(
         "{{\"bench\": \"atrous_saliency\", \"threads\": {}, \"saliency_median_s\": {saliency_s:.4}, \"saliency_times\": {times:?}, \"images_per_s\": {:.0}, \"checksum_mean_map\": {:.6e}, \"class_model_batched10_median_s\": {cm_s:.4}, \"class_model_times\": {cm_times:?}}}",
-        rayon::current_num_threads(),
+        atrous_tensor::parallel::current_threads(),
         10_000.0 / saliency_s,
         checksum / (10_000.0 * 784.0)
     );

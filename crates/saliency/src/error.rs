@@ -10,9 +10,6 @@ pub enum SaliencyError {
     /// An error from the network (shapes, classes, model files).
     #[error(transparent)]
     Autograd(#[from] atrous_autograd::AutogradError),
-    /// An error from a convolution or pooling kernel.
-    #[error(transparent)]
-    Conv(#[from] atrous_conv::ConvError),
     /// An error from a tensor operation.
     #[error(transparent)]
     Tensor(#[from] atrous_tensor::Error),

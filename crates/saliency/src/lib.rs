@@ -10,8 +10,10 @@
 //! - [`picture`]: heat maps and grids as pixel buffers; [`writer`]: the crate's only file I/O
 //!   (PNG, `.npy`, JSON, atomic).
 //!
-//! Images are pixels in `[0, 1]`, `[N, 1, 28, 28]`, exactly what [`DilNet`] takes; gradients come
-//! from [`grad::Forward`], a forward pass that keeps only what the input gradient needs.
+//! Every method works on any [`Classifier`] (DilNet, the dilation-search network, …): images are
+//! pixels in `[0, 1]`, `[N, C, H, W]`, exactly what the model takes, and input gradients come
+//! from the autograd tape ([`gradient`]) with the parameters bound as constants, so no weight
+//! gradient is computed.
 //!
 //! ```
 //! use atrous_autograd::nn::{DilNet, DilNetConfig};
@@ -27,13 +29,12 @@
 //! # Ok::<(), atrous_saliency::SaliencyError>(())
 //! ```
 //!
-//! [`DilNet`]: atrous_autograd::nn::DilNet
+//! [`Classifier`]: atrous_autograd::Classifier
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod class_model;
 mod error;
-pub mod grad;
 pub mod gradient;
 pub mod localize;
 pub mod maxflow;

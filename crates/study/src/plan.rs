@@ -8,7 +8,7 @@ use crate::analysis::{LearnedAnalysis, StudyAnalysis};
 use crate::data::load_splits;
 use crate::measure::{figures, measure_run};
 use crate::observer::Observer;
-use crate::recipe::TrainRecipe;
+use crate::recipe::{TrainRecipe, check_dilation_list};
 use crate::report::write_report;
 use crate::run::{RunDir, RunOptions, train_run};
 use crate::search::{SearchPlan, run_search};
@@ -92,19 +92,7 @@ impl StudyPlan {
 
     /// Refuses a plan that cannot work, before anything is trained.
     pub fn validate(&self) -> Result<()> {
-        if self.dilations.is_empty() {
-            return Err(StudyError::invalid("dilations", "[]", "need at least one value"));
-        }
-        let mut sorted = self.dilations.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        if sorted.len() != self.dilations.len() {
-            return Err(StudyError::invalid(
-                "dilations",
-                format!("{:?}", self.dilations),
-                "list a value twice",
-            ));
-        }
+        check_dilation_list("dilations", &self.dilations)?;
         if self.seeds == 0 {
             return Err(StudyError::invalid("seeds", 0, "must be at least 1"));
         }

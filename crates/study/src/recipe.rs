@@ -118,3 +118,17 @@ impl TrainRecipe {
         None
     }
 }
+
+/// Refuses an empty list of dilations, or one that lists a value twice.
+pub(crate) fn check_dilation_list(field: &'static str, list: &[usize]) -> Result<()> {
+    if list.is_empty() {
+        return Err(StudyError::invalid(field, "[]", "need at least one dilation"));
+    }
+    let mut sorted = list.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if sorted.len() != list.len() {
+        return Err(StudyError::invalid(field, format!("{list:?}"), "list a value twice"));
+    }
+    Ok(())
+}

@@ -4,6 +4,7 @@
 //! settings is not trained again.
 
 use crate::observer::Observer;
+use crate::recipe::check_dilation_list;
 use crate::{Result, StudyError};
 use atrous_autograd::AutogradError;
 use atrous_autograd::dilation_search::DilationSearchNet;
@@ -48,19 +49,7 @@ pub struct SearchPlan {
 impl SearchPlan {
     /// Refuses values that cannot work, naming the field.
     pub fn validate(&self) -> Result<()> {
-        if self.candidates.is_empty() {
-            return Err(StudyError::invalid("candidate dilations", "[]", "need at least one dilation"));
-        }
-        let mut c = self.candidates.clone();
-        c.sort_unstable();
-        c.dedup();
-        if c.len() != self.candidates.len() {
-            return Err(StudyError::invalid(
-                "candidate dilations",
-                format!("{:?}", self.candidates),
-                "list a dilation twice",
-            ));
-        }
+        check_dilation_list("candidate dilations", &self.candidates)?;
         for &d in &self.candidates {
             DilNetConfig::reference(d).validate().map_err(AutogradError::from)?;
         }
