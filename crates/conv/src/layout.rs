@@ -3,9 +3,8 @@
 //! gradient uses them so that its long reduction axis (taps × channels) is the vector axis.
 
 use crate::ConvGeometry;
-use crate::simd::{LANES, copy_short, store};
+use crate::simd::{LANES, Vector, copy_short, store};
 use crate::taps::{tap_offset, valid_range};
-use wide::f32x16;
 
 /// Transposes `x [C, P]` into `xt [P, ld]` (`ld ≥ C`; lanes `C..ld` of each row are left as
 /// they are), in blocks of 16 pixels so both sides stay in a few cache lines.
@@ -47,7 +46,7 @@ pub(crate) fn im2row(geo: &ConvGeometry, xt: &[f32], rows: &mut [f32], ld: usize
         // A `fill` here would be a `memset` call per pixel.
         assert!(ld % LANES == 0, "im2row: padded row length");
         for row in rows.chunks_exact_mut(ld).take(geo.col_cols()) {
-            store(&mut row[ld - LANES..], f32x16::ZERO);
+            store(&mut row[ld - LANES..], Vector::ZERO);
         }
     }
     let (k_h, k_w) = geo.params.kernel;

@@ -11,7 +11,7 @@
 //! dilated layer costs what an undilated one does.
 //!
 //! How it runs fast: every product is the crate's own register-tiled micro-kernel (`kernel`,
-//! `f32x16` accumulators, AVX-512 with `target-cpu=native`), with the long pixel axis as the
+//! vector accumulators sized to the target's registers: AVX-512 or AVX2 with `target-cpu=native`), with the long pixel axis as the
 //! vector axis. For stride 1 with `W_out = W` (e.g. "same" padding) the column matrix is never
 //! written: each of its rows is an input plane read at one shifted offset from a few padded,
 //! column-masked plane copies, so the kernel reads it in place; the input gradient is run as a

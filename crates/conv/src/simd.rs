@@ -1,24 +1,33 @@
-//! The crate's one set of vector helpers: the vector width [`LANES`] and unaligned `f32x16`
-//! loads and stores, from slices (the gathers) or from raw pointers (the GEMM micro-kernel).
+//! The crate's one set of vector helpers: the vector type [`Vector`], its width [`LANES`], and
+//! unaligned loads and stores, from slices (the gathers) or from raw pointers (the GEMM
+//! micro-kernel).
 //!
-//! Every kernel in the crate goes through these, so the vector width is decided here once. `wide`
-//! picks the instructions at compile time: one `zmm` register with `target-cpu=native` on an
-//! AVX-512 machine, narrower registers in a portable build, same results either way.
+//! Every kernel in the crate goes through these, so the vector width is decided here once, from
+//! the target's register file: 16 lanes (`f32x16`, one `zmm` register) where AVX-512 is enabled,
+//! 8 lanes (`f32x8`, one `ymm` register with AVX2) elsewhere. A 16-lane vector on a machine
+//! without AVX-512 is two `ymm` registers, and the micro-kernel's register tile then spills
+//! (measured: three times slower on an AVX2 machine). Every output element is the same sum in the
+//! same order at either width, so results do not depend on it.
 //!
 //! This is a leaf module: its raw-pointer helpers are `unsafe fn`s whose callers keep the promise.
 
-use wide::f32x16;
+/// The crate's vector: 16 lanes with AVX-512.
+#[cfg(target_feature = "avx512f")]
+pub(crate) type Vector = wide::f32x16;
+/// The crate's vector: 8 lanes without AVX-512 (one `ymm` register with AVX2).
+#[cfg(not(target_feature = "avx512f"))]
+pub(crate) type Vector = wide::f32x8;
 
-/// Lanes of one vector.
-pub(crate) const LANES: usize = 16;
+/// Lanes of one [`Vector`].
+pub(crate) const LANES: usize = std::mem::size_of::<Vector>() / std::mem::size_of::<f32>();
 
 /// Loads the `LANES` elements of `chunk`.
 ///
 /// # Panics
 /// If `chunk` is not exactly `LANES` long.
 #[inline(always)]
-pub(crate) fn load(chunk: &[f32]) -> f32x16 {
-    f32x16::new(chunk.try_into().expect("chunk of 16 lanes"))
+pub(crate) fn load(chunk: &[f32]) -> Vector {
+    Vector::new(chunk.try_into().expect("chunk of LANES lanes"))
 }
 
 /// Stores `v` into the `LANES` elements of `chunk`.
@@ -26,7 +35,7 @@ pub(crate) fn load(chunk: &[f32]) -> f32x16 {
 /// # Panics
 /// If `chunk` is not exactly `LANES` long.
 #[inline(always)]
-pub(crate) fn store(chunk: &mut [f32], v: f32x16) {
+pub(crate) fn store(chunk: &mut [f32], v: Vector) {
     chunk.copy_from_slice(v.as_array());
 }
 
@@ -49,9 +58,9 @@ pub(crate) fn copy_short(dst: &mut [f32], src: &[f32]) {
 /// # Safety
 /// `p..p + LANES` must be readable.
 #[inline(always)]
-pub(crate) unsafe fn load_ptr(p: *const f32) -> f32x16 {
+pub(crate) unsafe fn load_ptr(p: *const f32) -> Vector {
     // SAFETY: the caller's promise; `read_unaligned` has no alignment requirement.
-    unsafe { p.cast::<f32x16>().read_unaligned() }
+    unsafe { p.cast::<Vector>().read_unaligned() }
 }
 
 /// Unaligned vector store to a raw pointer.
@@ -59,9 +68,9 @@ pub(crate) unsafe fn load_ptr(p: *const f32) -> f32x16 {
 /// # Safety
 /// `p..p + LANES` must be writable.
 #[inline(always)]
-pub(crate) unsafe fn store_ptr(p: *mut f32, v: f32x16) {
+pub(crate) unsafe fn store_ptr(p: *mut f32, v: Vector) {
     // SAFETY: the caller's promise; `write_unaligned` has no alignment requirement.
-    unsafe { p.cast::<f32x16>().write_unaligned(v) }
+    unsafe { p.cast::<Vector>().write_unaligned(v) }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The register-tiled matrix-multiply micro-kernel that every convolution pass runs on.
 //!
 //! [`gemm`] computes `C = A·B` (optionally plus a per-row bias, or added into `C`) with the
-//! output's columns as the vector axis: a tile of [`MR`] rows × up to [`NV`] `f32x16` vectors of
+//! output's columns as the vector axis: a tile of [`MR`] rows × up to [`NV`] vectors of
 //! `C` lives in registers for the whole reduction. Each reduction step loads `NV` vectors of one
 //! row of `B` and broadcasts one element of `A` per tile row, so neither operand is packed: each
 //! is read in place from wherever the convolution keeps it, described by an operand source
@@ -11,9 +11,9 @@
 //! Why not `matrixmultiply`: it has no AVX-512 kernel and packs both operands on every call; the
 //! convolution shapes are skinny (`C_out` of 16–64 rows, thousands of pixel columns), so an
 //! unpacked broadcast kernel whose `B` rows are already laid out by the im2col gather is both
-//! simpler and about twice as fast here. `wide` picks instructions at compile time: with
-//! `target-cpu=native` on an AVX-512 machine a tile is 8×3 `zmm` accumulators; a portable build
-//! runs the same code on narrower registers.
+//! simpler and about twice as fast here. `wide` picks instructions at compile time; the vector width and
+//! the tile shape follow the target's register file (8×3 `zmm` accumulators with AVX-512, 4×3
+//! `ymm` with AVX2; see [`crate::simd`]).
 //!
 //! Every element of `C` is `init + Σ_p a[i,p]·b[p,j]`, accumulated in `p` order with one fused
 //! multiply-add per step, whatever the tile it falls in: results do not depend on threads.
@@ -27,11 +27,16 @@ mod tests;
 
 pub(crate) use source::{ASource, BSource, GatheredColumns, GatheredRows, RowMajor, ShiftedRows, Strided};
 
-use crate::simd::{LANES, load_ptr, store_ptr};
-use wide::f32x16;
+use crate::simd::{LANES, Vector, load_ptr, store_ptr};
 
-/// Rows of `C` per register tile.
+/// Rows of `C` per register tile. With AVX-512's 32 registers a tile is 8 × 3 accumulators, with
+/// AVX2's 16 it is 4 × 3: twelve accumulators, three `B` vectors and a broadcast fill the
+/// register file without spilling.
+#[cfg(target_feature = "avx512f")]
 const MR: usize = 8;
+/// Rows of `C` per register tile (see the AVX-512 twin).
+#[cfg(not(target_feature = "avx512f"))]
+const MR: usize = 4;
 /// Vectors of `C` per tile row.
 const NV: usize = 3;
 /// Columns of `C` per full tile.
@@ -136,16 +141,16 @@ impl Tile {
         live: impl Fn(usize) -> u32,
     ) {
         let all = (1u32 << V) - 1;
-        let mut acc: [[f32x16; V]; MR] = std::array::from_fn(|r| [f32x16::splat(self.bias[r]); V]);
+        let mut acc: [[Vector; V]; MR] = std::array::from_fn(|r| [Vector::splat(self.bias[r]); V]);
         for p in 0..self.k {
             let off = p * self.cs;
             let mask = live(p);
             if mask == all {
                 // SAFETY: row p of B, V vectors from the tile's first column (caller's promise).
-                let bv: [f32x16; V] = std::array::from_fn(|v| unsafe { load_ptr(b_vec(p, v)) });
+                let bv: [Vector; V] = std::array::from_fn(|v| unsafe { load_ptr(b_vec(p, v)) });
                 for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
                     // SAFETY: element p of this A row (caller's promise).
-                    let av = f32x16::splat(unsafe { *a_r.add(off) });
+                    let av = Vector::splat(unsafe { *a_r.add(off) });
                     for (acc_v, &b_v) in acc_r.iter_mut().zip(&bv) {
                         *acc_v = av.mul_add(b_v, *acc_v);
                     }
@@ -162,7 +167,7 @@ impl Tile {
                     let b_v = unsafe { load_ptr(b_vec(p, v)) };
                     for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
                         // SAFETY: as above.
-                        let av = f32x16::splat(unsafe { *a_r.add(off) });
+                        let av = Vector::splat(unsafe { *a_r.add(off) });
                         acc_r[v] = av.mul_add(b_v, acc_r[v]);
                     }
                 }

@@ -6,12 +6,12 @@
 
 use super::{GatheredColumns, GatheredRows, Init, MR, NR, RowMajor, ShiftedRows, Strided, gemm};
 use crate::simd::LANES;
+use crate::simd::Vector;
 use atrous_tensor::rng::Rng;
-use wide::f32x16;
 
 /// One reduction step of the kernel, on one lane.
 fn step(acc: f32, a: f32, b: f32) -> f32 {
-    f32x16::splat(a).mul_add(f32x16::splat(b), f32x16::splat(acc)).to_array()[0]
+    Vector::splat(a).mul_add(Vector::splat(b), Vector::splat(acc)).to_array()[0]
 }
 
 fn random(rng: &mut Rng, len: usize) -> Vec<f32> {
@@ -213,7 +213,7 @@ fn gathered_columns_b_matches_triple_loop() {
 #[should_panic(expected = "B too short")]
 fn shifted_row_past_the_buffer_is_refused() {
     // A row that starts inside the buffer but whose whole vectors end past it.
-    let (a, b) = ([1.0f32; 2], [1.0f32; 20]);
+    let (a, b) = ([1.0f32; 2], [1.0f32; LANES + 4]);
     let mut c = [0.0f32; 2];
     let b_src = ShiftedRows { data: &b, rows: &[0, 5], nonzero: &[0..2, 0..2] };
     gemm(1, 2, 2, Strided { data: &a, rs: 2, cs: 1 }, b_src, &mut c, 2, Init::Zero);
