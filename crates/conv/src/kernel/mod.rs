@@ -79,43 +79,65 @@ pub(crate) fn gemm(
     }
     let c_ptr = c.as_mut_ptr();
     let accumulate = matches!(init, Init::Accumulate);
-    // Column strips outer: each strip of B (k × NR) is read by every row panel in turn, while it
-    // is still in cache. (Blocking the reduction into L1-sized pieces measured slower: the extra
-    // passes over C cost more than the L2 reads they save.)
-    for j0 in (0..n).step_by(NR) {
-        let cols = NR.min(n - j0);
-        for i0 in (0..m).step_by(MR) {
-            let rows = MR.min(m - i0);
-            // Rows past `m` re-read the last row (inside A when k > 0, checked above); their
-            // results are not stored. With k = 0 nothing is read.
-            let a_rows: [*const f32; MR] = std::array::from_fn(|r| a.row((i0 + r).min(m - 1)));
-            let mut bias = [0.0f32; MR];
-            if let Init::Bias(values) = init {
-                bias[..rows].copy_from_slice(&values[i0..i0 + rows]);
-            }
-            let t = Tile { k, a_rows, cs: a.col_stride(), ldc, rows, cols, bias, accumulate };
+    STRIP.with_borrow_mut(|strip| {
+        // Column strips outer: each strip of B (k × NR) is read by every row panel in turn, while
+        // it is still in cache. (Blocking the reduction into L1-sized pieces measured slower: the
+        // extra passes over C cost more than the L2 reads they save.)
+        for j0 in (0..n).step_by(NR) {
+            let cols = NR.min(n - j0);
+            let vectors = cols.div_ceil(LANES);
+            // Where each row of the strip's B vectors starts and which of them may be non-zero,
+            // worked out once per strip instead of once per row panel: the sources' table
+            // lookups and range tests then stay out of the multiply-add loop.
             let g0 = j0 / LANES;
-            let b_at = |p: usize, v: usize| b.vector(p, g0 + v);
-            let live = |p: usize, vectors: usize| b.live(p, j0, vectors);
-            // SAFETY: the tile reads A rows i0.. (clamped, see above) at p·cs for p < k and B rows
-            // p < k at columns j0..j0 + cols rounded up to LANES ≤ n rounded up, all inside the
-            // operands (`a.check` and `b.check` passed: the sources' promise), and writes C rows
-            // i0..i0 + rows, columns j0..j0 + cols, all inside C (checked).
-            unsafe {
-                let c_at = c_ptr.add(i0 * ldc + j0);
-                match cols.div_ceil(LANES) {
-                    1 => t.run::<1>(b_at, c_at, |p| live(p, 1)),
-                    2 => t.run::<2>(b_at, c_at, |p| live(p, 2)),
-                    _ => t.run::<NV>(b_at, c_at, |p| live(p, NV)),
+            strip.clear();
+            strip.extend((0..k).map(|p| StripRow {
+                b: std::array::from_fn(|v| b.vector(p, g0 + v.min(vectors - 1))),
+                mask: b.live(p, j0, vectors),
+            }));
+            for i0 in (0..m).step_by(MR) {
+                let rows = MR.min(m - i0);
+                // Rows past `m` re-read the last row (inside A when k > 0, checked above); their
+                // results are not stored. With k = 0 nothing is read.
+                let a_rows: [*const f32; MR] = std::array::from_fn(|r| a.row((i0 + r).min(m - 1)));
+                let mut bias = [0.0f32; MR];
+                if let Init::Bias(values) = init {
+                    bias[..rows].copy_from_slice(&values[i0..i0 + rows]);
+                }
+                let t = Tile { a_rows, cs: a.col_stride(), ldc, rows, cols, bias, accumulate };
+                // SAFETY: the tile reads A rows i0.. (clamped, see above) at p·cs for p < k and the
+                // B vectors of the strip table, which hold rows p < k at columns j0..j0 + cols
+                // rounded up to LANES ≤ n rounded up, all inside the operands (`a.check` and
+                // `b.check` passed: the sources' promise), and writes C rows i0..i0 + rows,
+                // columns j0..j0 + cols, all inside C (checked).
+                unsafe {
+                    let c_at = c_ptr.add(i0 * ldc + j0);
+                    match vectors {
+                        1 => t.run::<1>(strip, c_at),
+                        2 => t.run::<2>(strip, c_at),
+                        _ => t.run::<NV>(strip, c_at),
+                    }
                 }
             }
         }
-    }
+    });
+}
+
+/// The `B` side of one reduction step of a column strip: where its vectors start and which of
+/// them may be non-zero (bit `v`).
+#[derive(Clone, Copy)]
+struct StripRow {
+    b: [*const f32; NV],
+    mask: u32,
+}
+
+thread_local! {
+    /// The strip table, kept per thread so the kernel does not allocate once it has grown.
+    static STRIP: std::cell::RefCell<Vec<StripRow>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// One register tile's sizes and operands.
 struct Tile {
-    k: usize,
     a_rows: [*const f32; MR],
     cs: usize,
     ldc: usize,
@@ -126,28 +148,22 @@ struct Tile {
 }
 
 impl Tile {
-    /// Computes the tile with `V` vectors per row.
+    /// Computes the tile with `V` vectors per row, over the reduction steps of `strip`.
     ///
     /// # Safety
-    /// `a_rows[r] + p·cs` readable for `p < k`; `b_vec(p, v) .. + LANES` readable for `p < k`,
-    /// `v < V`;
-    /// `c + r·ldc + j` writable (and readable when accumulating) for `r < rows`, `j < cols`, with
-    /// `cols ≤ V·LANES`.
+    /// `a_rows[r] + p·cs` readable for `p < strip.len()`; `strip[p].b[v] .. + LANES` readable for
+    /// `v < V`; `c + r·ldc + j` writable (and readable when accumulating) for `r < rows`,
+    /// `j < cols`, with `cols ≤ V·LANES`.
     #[inline(always)]
-    unsafe fn run<const V: usize>(
-        &self,
-        b_vec: impl Fn(usize, usize) -> *const f32,
-        c: *mut f32,
-        live: impl Fn(usize) -> u32,
-    ) {
+    unsafe fn run<const V: usize>(&self, strip: &[StripRow], c: *mut f32) {
         let all = (1u32 << V) - 1;
         let mut acc: [[Vector; V]; MR] = std::array::from_fn(|r| [Vector::splat(self.bias[r]); V]);
-        for p in 0..self.k {
+        for (p, row) in strip.iter().enumerate() {
             let off = p * self.cs;
-            let mask = live(p);
+            let mask = row.mask & all;
             if mask == all {
                 // SAFETY: row p of B, V vectors from the tile's first column (caller's promise).
-                let bv: [Vector; V] = std::array::from_fn(|v| unsafe { load_ptr(b_vec(p, v)) });
+                let bv: [Vector; V] = std::array::from_fn(|v| unsafe { load_ptr(row.b[v]) });
                 for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
                     // SAFETY: element p of this A row (caller's promise).
                     let av = Vector::splat(unsafe { *a_r.add(off) });
@@ -164,7 +180,7 @@ impl Tile {
                         continue;
                     }
                     // SAFETY: as above, one vector.
-                    let b_v = unsafe { load_ptr(b_vec(p, v)) };
+                    let b_v = unsafe { load_ptr(row.b[v]) };
                     for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
                         // SAFETY: as above.
                         let av = Vector::splat(unsafe { *a_r.add(off) });
