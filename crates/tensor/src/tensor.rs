@@ -197,11 +197,22 @@ impl Tensor {
         out
     }
 
-    /// `max(self, 0)` elementwise.
+    /// `max(self, 0)` elementwise (NaN gives 0, as [`simd::relu`]). Written straight into a fresh
+    /// buffer, never zero-filled first: an activation is megabytes per training step.
     pub fn relu(&self) -> Tensor {
-        let mut out = Tensor::zeros(self.dims());
-        simd::relu(&self.data, &mut out.data);
-        out
+        let data = self.data.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect();
+        Tensor { data, shape: self.shape.clone() }
+    }
+
+    /// ReLU's backward from its output: `dy` where `self > 0`, else 0 (as
+    /// [`simd::relu_backward`]), into a fresh buffer without zero-filling it first.
+    ///
+    /// # Errors
+    /// If `dy` has another shape.
+    pub fn relu_backward(&self, dy: &Tensor) -> Result<Tensor> {
+        self.check_same_shape("relu_backward", dy)?;
+        let data = self.data.iter().zip(&dy.data).map(|(&v, &g)| if v > 0.0 { g } else { 0.0 }).collect();
+        Ok(Tensor { data, shape: self.shape.clone() })
     }
 
     /// Sum of all elements (fixed-order SIMD sum).

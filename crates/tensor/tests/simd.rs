@@ -106,3 +106,20 @@ fn kernels_compute_the_stated_values() {
     assert_eq!(out, [0.5, 0.0, -1.0]);
     assert_eq!(simd::dot(&a, &b), 0.5 - 8.0 - 3.0);
 }
+
+#[test]
+fn tensor_relu_and_its_backward_equal_the_simd_kernels_bit_for_bit() {
+    use atrous_tensor::Tensor;
+    let vals: Vec<f32> = (0..37).map(|i| (i as f32 - 18.0) * 0.37).chain([f32::NAN, -0.0, 0.0]).collect();
+    let x = Tensor::from_vec(&[vals.len()], vals.clone()).unwrap();
+    let mut want = vec![1.0f32; vals.len()];
+    atrous_tensor::simd::relu(&vals, &mut want);
+    let got = x.relu();
+    assert_eq!(got.as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    let dy: Vec<f32> = (0..vals.len()).map(|i| i as f32 - 5.5).collect();
+    let dyt = Tensor::from_vec(&[vals.len()], dy.clone()).unwrap();
+    let mut want = vec![1.0f32; vals.len()];
+    atrous_tensor::simd::relu_backward(&vals, &dy, &mut want);
+    assert_eq!(x.relu_backward(&dyt).unwrap().as_slice(), want.as_slice());
+    assert!(x.relu_backward(&Tensor::zeros(&[3])).is_err());
+}

@@ -4,7 +4,7 @@
 
 use crate::Result;
 use crate::tape::{Op, ReluBackward, Tape, Var};
-use atrous_tensor::{Tensor, simd};
+use atrous_tensor::Tensor;
 
 #[derive(Debug)]
 pub(crate) struct ReluOp {
@@ -27,17 +27,9 @@ impl ReluOp {
         rule: ReluBackward,
     ) -> Result<Vec<(Var, Tensor)>> {
         let dx = match rule {
-            ReluBackward::Gradient => {
-                let mut dx = Tensor::zeros(out.dims());
-                simd::relu_backward(out.as_slice(), grad.as_slice(), dx.as_mut_slice());
-                dx
-            }
-            ReluBackward::Guided => {
-                // Only positive gradient, and only where the unit was active.
-                let mut dx = Tensor::zeros(out.dims());
-                simd::relu_backward(out.as_slice(), grad.relu().as_slice(), dx.as_mut_slice());
-                dx
-            }
+            ReluBackward::Gradient => out.relu_backward(grad)?,
+            // Only positive gradient, and only where the unit was active.
+            ReluBackward::Guided => out.relu_backward(&grad.relu())?,
             // The deconvnet passes a signal back through the ReLU as a forward ReLU would.
             ReluBackward::Deconvnet => grad.relu(),
         };
