@@ -3,14 +3,12 @@
 //! per-pixel mean of the training images. Writes `class_models.npy` (`I*`, `[K, 28, 28]`),
 //! `mean.npy`, `class_models.json`, `index.json` and `class_models.png` (top row `I*`, bottom row `I* + m`).
 
-use crate::cmd_saliency::ExplainArgs;
-use crate::data::data_dir;
+use crate::cmd_saliency::{ExplainArgs, name_flag};
+use crate::count;
 use anyhow::{Result, ensure};
 use atrous_saliency::class_model::{ClassModelConfig, class_models, mean_image};
-use atrous_saliency::picture::class_model_grid;
-use atrous_saliency::writer::{IndexEntry, write_index, write_json, write_npy, write_png};
+use atrous_saliency::outputs::write_class_models;
 use atrous_study::data::load_train;
-use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -21,17 +19,17 @@ pub struct ClassModelArgs {
     /// Model, data, pictures, threads.
     #[command(flatten)]
     pub common: ExplainArgs,
-    /// Weight λ of the penalty λ‖I‖² (I in pixel units, 0 = the mean image).
-    #[arg(long, default_value_t = 0.01)]
+    /// Weight λ ≥ 0 of the penalty λ‖I‖² (I in pixel units, 0 = the mean image).
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub lambda: f32,
     /// Number of gradient-ascent steps K.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
     pub steps: usize,
-    /// Fixed step size η of I ← I + η·(∂S_c/∂x − 2λI).
-    #[arg(long, default_value_t = 0.1)]
+    /// Fixed step size η > 0 of I ← I + η·(∂S_c/∂x − 2λI).
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub lr: f32,
-    /// Classes to visualise (default: every class of the model), e.g. 0,3,8.
-    #[arg(long, value_delimiter = ',')]
+    /// Classes to visualise, comma-separated, e.g. 0,3,8 [default: every class of the model].
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub classes: Option<Vec<usize>>,
     /// Output folder: class_models.npy, mean.npy, class_models.json, index.json, class_models.png.
     #[arg(long)]
@@ -41,7 +39,7 @@ pub struct ClassModelArgs {
 /// Runs `atrous class-model`.
 pub fn run(args: &ClassModelArgs) -> Result<()> {
     let config = ClassModelConfig { lambda: args.lambda, lr: args.lr, steps: args.steps };
-    config.validate()?;
+    config.validate().map_err(|e| name_flag(e, &[("lambda", "--lambda"), ("step size", "--lr")]))?;
     let model = args.common.start()?;
     let n_classes = model.config.classes;
     let classes = args.classes.clone().unwrap_or_else(|| (0..n_classes).collect());
@@ -49,62 +47,20 @@ pub fn run(args: &ClassModelArgs) -> Result<()> {
     if let Some(c) = classes.iter().find(|&&c| c >= n_classes) {
         anyhow::bail!("class {c} is outside 0..{}", n_classes - 1);
     }
-    let train = load_train(&data_dir(args.common.data.as_deref())?)?;
-    let mean = mean_image(&train)?;
+    let mean = mean_image(&load_train(&crate::data::data_dir(args.common.data.as_deref())?)?)?;
 
     let start = Instant::now();
     let cm = class_models(&model, &mean, &classes, &config)?;
     let seconds = start.elapsed().as_secs_f64();
+    write_class_models(&args.out, &cm, &config, args.common.source(&model, seconds), args.common.scale)?;
 
-    let k = classes.len();
-    write_npy(&args.out.join("class_models.npy"), &[k, 28, 28], cm.images.as_slice())?;
-    write_npy(&args.out.join("mean.npy"), &[28, 28], mean.as_slice())?;
-    let norms: Vec<f32> =
-        cm.images.as_slice().chunks(784).map(|i| i.iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
-    let report = json!({
-        "model": args.common.model,
-        "dilations": model.config.dilations,
-        "recipe": "I* = argmax_I S_c(I + m) - lambda*||I||^2, plain gradient ascent from I = 0 (Simonyan et al. 2014, sec. 2); m = per-pixel mean of the 60k training images; x = I + m in pixel units [0,1] (not clamped)",
-        "lambda": args.lambda,
-        "lr": args.lr,
-        "steps": args.steps,
-        "seconds": seconds,
-        "classes": classes,
-        "initial_score": cm.initial_scores,
-        "final_score": cm.scores,
-        "final_softmax_p": cm.probabilities,
-        "predicted_class": cm.predicted,
-        "final_objective": cm.objective.iter().map(|t| t.last().copied()).collect::<Vec<_>>(),
-        "image_l2": norms,
-        "arrays": {"class_models.npy": "I*, [K, 28, 28]", "mean.npy": "m, [28, 28]"},
-    });
-    write_json(&args.out.join("class_models.json"), &report)?;
-    // The array index, in the format `atrous saliency` writes: slot j of class_models.npy is the
-    // class model of class `target`.
-    let entries: Vec<IndexEntry> = (0..k)
-        .map(|j| IndexEntry {
-            slot: j,
-            image: None,
-            label: None,
-            prediction: cm.predicted[j],
-            target: classes[j],
-            score: cm.scores[j],
-        })
-        .collect();
-    let extra =
-        json!({ "maps": "class_models.npy", "map": "class model I*, [K, 28, 28]; see class_models.json" });
-    write_index(&args.out.join("index.json"), &entries, crate::cmd_saliency::object(extra))?;
-    write_png(
-        &args.out.join("class_models.png"),
-        &class_model_grid(cm.images.as_slice(), mean.as_slice(), 28, args.common.scale),
-    )?;
+    let norms = cm.image_norms();
     println!("class  S_c(m)  S_c(I*+m)  softmax p  predicted  ‖I*‖");
-    for j in 0..k {
-        println!(
-            "{:>5}  {:>6.2}  {:>9.2}  {:>9.4}  {:>9}  {:>5.2}",
-            classes[j], cm.initial_scores[j], cm.scores[j], cm.probabilities[j], cm.predicted[j], norms[j]
-        );
+    for (j, c) in classes.iter().enumerate() {
+        let (s0, s1, p, pred) = (cm.initial_scores[j], cm.scores[j], cm.probabilities[j], cm.predicted[j]);
+        println!("{c:>5}  {s0:>6.2}  {s1:>9.2}  {p:>9.4}  {pred:>9}  {:>5.2}", norms[j]);
     }
-    println!("{k} class models, {} steps each, in {seconds:.3} s; wrote {}", args.steps, args.out.display());
+    let (k, steps) = (classes.len(), count(args.steps, "step"));
+    println!("{}, {steps} each, in {seconds:.3} s; wrote {}", count(k, "class model"), args.out.display());
     Ok(())
 }

@@ -17,13 +17,13 @@ pub struct EvalArgs {
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Evaluate only the first N test images.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub test_limit: Option<usize>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
     /// Worker threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub threads: usize,
 }
 

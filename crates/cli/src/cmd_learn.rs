@@ -16,16 +16,16 @@ use std::path::PathBuf;
 #[derive(Clone, Debug, clap::Args)]
 pub struct LearnArgs {
     /// Candidate dilations mixed in every conv layer.
-    #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 3, 4])]
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4", allow_negative_numbers = true)]
     pub candidates: Vec<usize>,
     /// Seeds (0..N): does every seed learn the same dilations?
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
     pub seeds: u64,
     /// Training epochs per seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub epochs: usize,
     /// Images per step.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, allow_negative_numbers = true)]
     pub batch_size: usize,
     /// Learning rate of the kernels (SGD, momentum 0.9).
     #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
@@ -34,7 +34,7 @@ pub struct LearnArgs {
     #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub arch_lr: f32,
     /// Worker threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub threads: usize,
     /// Where MNIST is, and which part of it to use.
     #[command(flatten)]

@@ -1,70 +1,17 @@
 //! `atrous saliency`: image-specific class saliency maps (Simonyan et al. 2014, §3) of test
-//! images, as `maps.npy` + `index.json` + a PNG grid (input | map | overlay).
+//! images, as `maps.npy` + `index.json` + a PNG grid (input | map | overlay), and the flags the
+//! three explanation commands share.
 
-use crate::data::data_dir;
-use crate::read_model;
-use anyhow::{Result, bail, ensure};
+use crate::{count, read_model};
+use anyhow::{Result, anyhow, ensure};
 use atrous_autograd::nn::DilNet;
-use atrous_saliency::picture::saliency_grid;
+use atrous_saliency::SaliencyError;
+use atrous_saliency::images::ImageRange;
+use atrous_saliency::outputs::{SaliencyOutputs, Source, write_saliency};
 use atrous_saliency::saliency::{Target, saliency_of_split};
-use atrous_saliency::writer::{IndexEntry, write_index, write_npy, write_png};
 use atrous_study::data::load_test;
-use serde_json::json;
-use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Instant;
-
-/// A half-open range of image indices, written `A..B` (or a single index `A`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImageRange(pub Range<usize>);
-
-impl std::str::FromStr for ImageRange {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        let num = |t: &str| t.trim().parse::<usize>().map_err(|_| format!("{t:?} is not an image index"));
-        let range = match s.split_once("..") {
-            Some((a, b)) => match b.strip_prefix('=') {
-                Some(b) => num(a)?..num(b)?.saturating_add(1),
-                None => num(a)?..num(b)?,
-            },
-            None => num(s)?..num(s)?.saturating_add(1),
-        };
-        if range.is_empty() {
-            return Err(format!("image range {s:?} is empty (write START..END with START < END)"));
-        }
-        Ok(ImageRange(range))
-    }
-}
-
-impl ImageRange {
-    /// The indices, after checking they exist in a split of `n` images.
-    pub fn indices(&self, n: usize) -> Result<Vec<usize>> {
-        ensure!(
-            self.0.end <= n,
-            "image range {}..{} reaches past the {n} test images",
-            self.0.start,
-            self.0.end
-        );
-        Ok(self.0.clone().collect())
-    }
-}
-
-/// Checks that a model reads 28×28 MNIST digits.
-pub fn check_mnist_model(model: &DilNet) -> Result<()> {
-    if model.config.side != atrous_tensor::mnist::IMAGE_SIDE {
-        bail!("the model reads {0}×{0} images, MNIST digits are 28×28", model.config.side);
-    }
-    Ok(())
-}
-
-/// A `json!` object as the map `write_index` extends.
-pub fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
-    match value {
-        serde_json::Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    }
-}
 
 /// The flags every explanation command shares: the model, the data and how to draw.
 #[derive(Clone, Debug, clap::Args)]
@@ -76,21 +23,60 @@ pub struct ExplainArgs {
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Upscaling factor of the pictures (nearest neighbour), 1..=64.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub scale: usize,
-    /// Worker threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads (0: one per core), at most 1024.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub threads: usize,
 }
 
 impl ExplainArgs {
     /// Checks the flags, sizes the thread pool and reads the model (an MNIST model).
     pub fn start(&self) -> Result<DilNet> {
-        ensure!((1..=64).contains(&self.scale), "--scale must be in 1..=64");
+        ensure!(
+            (1..=64).contains(&self.scale),
+            "--scale {} is out of range: it must be in 1..=64",
+            self.scale
+        );
         crate::set_threads(self.threads)?;
         let model = read_model(&self.model)?;
-        check_mnist_model(&model)?;
+        let side = model.config.side;
+        ensure!(
+            side == atrous_tensor::mnist::IMAGE_SIDE,
+            "the model reads {side}×{side} images, MNIST digits are 28×28"
+        );
         Ok(model)
+    }
+
+    /// Where the explained model came from, for the JSON files.
+    pub fn source<'a>(&'a self, model: &'a DilNet, seconds: f64) -> Source<'a> {
+        Source { model: &self.model, dilations: &model.config.dilations, seconds }
+    }
+}
+
+/// A library setting error retold with the flag that sets it (`flags`: setting → flag).
+pub fn name_flag(e: SaliencyError, flags: &[(&str, &str)]) -> anyhow::Error {
+    if let SaliencyError::Setting { setting, value, rule } = &e {
+        if let Some((_, flag)) = flags.iter().find(|(s, _)| s == setting) {
+            // A value that is exactly an f32 was an f32 flag: show it as typed (0.3, not 0.30000001…).
+            let shown = if f64::from(*value as f32) == *value {
+                (*value as f32).to_string()
+            } else {
+                value.to_string()
+            };
+            return anyhow!("{flag} {shown} is out of range: the {setting} {rule}");
+        }
+    }
+    e.into()
+}
+
+/// What a picture shows of the `total` items computed, given `--show asked`.
+pub fn picture_note(file: &str, asked: usize, shown: usize, total: usize) -> String {
+    match () {
+        _ if shown == 0 => "; no picture (--show 0)".into(),
+        _ if asked > total => format!("; {file} shows all {total} (--show {asked} capped to the range)"),
+        _ if shown < total => format!("; {file} shows the first {shown} of {total} (--show N for more)"),
+        _ => format!("; {file} shows all {total}"),
     }
 }
 
@@ -101,16 +87,16 @@ pub struct SaliencyArgs {
     #[command(flatten)]
     pub common: ExplainArgs,
     /// Test images to explain, START..END (half-open) or one index.
-    #[arg(long, default_value = "0..64")]
+    #[arg(long, default_value = "0..64", allow_hyphen_values = true)]
     pub images: ImageRange,
     /// Class whose score (logit) is explained: predicted, label, or a class 0..9.
-    #[arg(long, default_value = "predicted")]
+    #[arg(long, default_value = "predicted", allow_negative_numbers = true)]
     pub target: Target,
     /// Images per forward/backward pass.
-    #[arg(long, default_value_t = 100)]
-    pub batch: usize,
-    /// Images in the PNG grid, one column each (the first images of the range).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, alias = "batch", default_value_t = 100, allow_negative_numbers = true)]
+    pub batch_size: usize,
+    /// Images in the PNG grid, one column each (the first images of the range; 0: no picture).
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
     pub show: usize,
     /// Output folder: maps.npy, index.json, saliency.png.
     #[arg(long)]
@@ -119,52 +105,30 @@ pub struct SaliencyArgs {
 
 /// Runs `atrous saliency`.
 pub fn run(args: &SaliencyArgs) -> Result<()> {
-    ensure!(args.batch > 0, "--batch must be at least 1");
+    ensure!(args.batch_size > 0, "--batch-size must be at least 1");
     let model = args.common.start()?;
     if let Target::Class(c) = args.target {
         ensure!(c < model.config.classes, "target class {c} is outside 0..{}", model.config.classes - 1);
     }
-    let test = load_test(&data_dir(args.common.data.as_deref())?, None)?;
+    let test = load_test(&crate::data::data_dir(args.common.data.as_deref())?, None)?;
     let indices = args.images.indices(test.n)?;
 
     let start = Instant::now();
-    let s = saliency_of_split(&model, &test, &indices, args.target, args.batch)?;
+    let saliency = saliency_of_split(&model, &test, &indices, args.target, args.batch_size)?;
     let seconds = start.elapsed().as_secs_f64();
-
-    let n = indices.len();
-    write_npy(&args.out.join("maps.npy"), &[n, 28, 28], s.maps.as_slice())?;
-    let labels = test.batch(&indices).labels;
-    let entries: Vec<IndexEntry> = (0..n)
-        .map(|i| IndexEntry {
-            slot: i,
-            image: Some(indices[i]),
-            label: Some(labels[i]),
-            prediction: s.predictions[i],
-            target: s.targets[i],
-            score: s.scores[i],
-        })
-        .collect();
-    let extra = json!({
-        "split": "test",
-        "maps": "maps.npy",
-        "map": "|dS_c/dx|, x = pixels in [0, 1], S_c = logit of the target class",
-        "target": format!("{:?}", args.target),
-        "model": args.common.model,
-        "dilations": model.config.dilations,
-        "seconds": seconds,
-    });
-    write_index(&args.out.join("index.json"), &entries, object(extra))?;
-    let show = args.show.min(n);
-    if show > 0 {
-        let x = test.batch(&indices[..show]).x;
-        let grid = saliency_grid(x.as_slice(), &s.maps.as_slice()[..show * 784], 28, args.common.scale);
-        write_png(&args.out.join("saliency.png"), &grid)?;
-    }
-    let correct = s.predictions.iter().zip(&labels).filter(|(p, y)| p == y).count();
+    let (show, scale, target) = (args.show, args.common.scale, args.target);
+    let source = args.common.source(&model, seconds);
+    let outputs =
+        SaliencyOutputs { test: &test, indices: &indices, saliency: &saliency, target, source, show, scale };
+    let w = write_saliency(&args.out, &outputs)?;
     println!(
-        "{n} saliency maps in {seconds:.3} s ({:.0} images/s); {correct}/{n} predicted correctly; wrote {}",
-        n as f64 / seconds.max(1e-9),
-        args.out.display()
+        "{} in {seconds:.3} s ({:.0} images/s); {}/{} predicted correctly; wrote {}{}",
+        count(w.maps, "saliency map"),
+        w.maps as f64 / seconds.max(1e-9),
+        w.correct,
+        w.maps,
+        args.out.display(),
+        picture_note("saliency.png", show, w.shown, w.maps)
     );
     Ok(())
 }

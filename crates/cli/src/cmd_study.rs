@@ -14,32 +14,32 @@ use std::path::PathBuf;
 #[derive(Clone, Debug, clap::Args)]
 pub struct StudyArgs {
     /// Dilations to compare (every conv layer of a run uses the same one); the first is the baseline.
-    #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 3, 4])]
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4", allow_negative_numbers = true)]
     pub dilations: Vec<usize>,
     /// Seeds per dilation (seeds 0..N); runs with the same seed share initial weights and data order.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
     pub seeds: u64,
     /// Training epochs per run.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
     pub epochs: usize,
     /// Images per step.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, allow_negative_numbers = true)]
     pub batch_size: usize,
     /// Learning rate (SGD with momentum 0.9).
     #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     pub lr: f32,
     /// Epochs of the learned-dilation search per seed (question 1), mixing the study's dilations;
     /// 0 skips it. Each search epoch costs about as many convolutions as one epoch per dilation.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub learn_epochs: usize,
     /// Learning rate of the mixing logits in the search (Adam).
     #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub arch_lr: f32,
     /// Test images used for saliency statistics and localisation.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, allow_negative_numbers = true)]
     pub saliency_images: usize,
     /// Worker threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub threads: usize,
     /// Where MNIST is, and which part of it to use.
     #[command(flatten)]

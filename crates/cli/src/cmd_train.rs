@@ -31,22 +31,22 @@ impl From<OptimizerArg> for OptimizerKind {
 #[derive(Clone, Debug, clap::Args)]
 pub struct TrainArgs {
     /// Dilation of every conv layer (overridden by --dilations).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub dilation: usize,
     /// Per-layer dilations, e.g. 1,2,4.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub dilations: Option<Vec<usize>>,
     /// Output channels of the three conv layers.
-    #[arg(long, value_delimiter = ',', default_values_t = [16, 32, 64])]
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64", allow_negative_numbers = true)]
     pub channels: Vec<usize>,
     /// Passes over the training set.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
     pub epochs: usize,
     /// Seed of initialisation and shuffling.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
     /// Images per step.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, allow_negative_numbers = true)]
     pub batch_size: usize,
     /// Learning rate.
     #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
@@ -61,7 +61,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = OptimizerArg::Sgd)]
     pub optimizer: OptimizerArg,
     /// Worker threads (0: one per core). Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub threads: usize,
     /// Where MNIST is, and which part of it to use.
     #[command(flatten)]

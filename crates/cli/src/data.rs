@@ -19,10 +19,10 @@ pub struct DataArgs {
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Use only the first N training images (quick runs and tests).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub train_limit: Option<usize>,
     /// Use only the first N test images.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub test_limit: Option<usize>,
 }
 

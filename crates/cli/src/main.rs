@@ -2,7 +2,8 @@
 //!
 //! Each subcommand lives in its own `cmd_*` module: clap arguments, validated into a library
 //! configuration before any tensor is touched, then a `run` function. Errors travel up as
-//! `anyhow` chains and are printed once, on one line, by `main`.
+//! `anyhow` chains and are printed once, on one line, by `main`; usage errors keep clap's whole
+//! message (what is wrong, suggestions, allowed values, the usage line) and exit with 2.
 
 #![forbid(unsafe_code)]
 
@@ -96,21 +97,44 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// `n noun` or `n nouns`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// clap's message as clap renders it, its closing "try '--help'" pointing at the help of the
+/// subcommand being run. `--help` and `--version` print to stdout and succeed.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let mut cli = <Cli as clap::CommandFactory>::command();
+    cli.build();
+    let first = std::env::args_os().nth(1);
+    let sub = first.as_ref().and_then(|a| a.to_str()).and_then(|a| cli.find_subcommand(a).cloned());
+    let mut text = e.render().to_string();
+    let hint = match sub {
+        Some(mut sub) => {
+            if !text.contains("Usage:") {
+                // clap leaves the usage out of some errors (a value not among the allowed ones).
+                text = text.replacen("\n\nFor more", &format!("\n\n{}\n\nFor more", sub.render_usage()), 1);
+            }
+            format!(
+                "hint: 'atrous {} --help' lists every flag with its default and accepted values.",
+                sub.get_name()
+            )
+        }
+        None => "hint: 'atrous --help' lists the commands; 'atrous <COMMAND> --help' their flags.".to_owned(),
+    };
+    eprint!("{}", text.replace("For more information, try '--help'.", &hint));
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
-            // --help and --version: clap's own text on stdout.
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            // A usage error in one line, like every other error; the rest of clap's text is a
-            // usage summary that `--help` gives in full.
-            let text = e.render().to_string();
-            eprintln!("{} (see atrous --help)", text.lines().next().unwrap_or("error: bad arguments"));
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return usage_error(&e),
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,5 @@
 //! `atrous saliency`, `atrous class-model` and `atrous localize` end to end on a small model
-//! trained by the real binary, plus their one-line errors.
+//! trained by the real binary, plus their errors (ours in one line, clap's with the usage).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -70,11 +70,24 @@ fn assert_png(path: &Path) {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", path.display());
 }
 
+/// Our own errors (a value checked after parsing): one line, exit code 1.
 fn assert_one_line_error(o: &Output, needle: &str) {
-    assert!(!o.status.success(), "expected failure, got success");
+    assert_eq!(o.status.code(), Some(1), "expected our error, got {:?}: {}", o.status, stderr(o));
     let err = stderr(o);
     assert_eq!(err.trim_end().lines().count(), 1, "error is not one line: {err:?}");
-    assert!(err.contains(needle), "{err:?} lacks {needle:?}");
+    assert!(err.starts_with("error: ") && err.contains(needle), "{err:?} lacks {needle:?}");
+}
+
+/// A value clap's parser refuses: clap's message naming the problem on its first line, the
+/// command's usage, a hint at its help, exit code 2.
+fn assert_usage_error(o: &Output, command: &str, needle: &str) {
+    assert_eq!(o.status.code(), Some(2), "expected a usage error, got {:?}: {}", o.status, stderr(o));
+    let err = stderr(o);
+    let first = err.lines().next().unwrap_or_default();
+    assert!(first.starts_with("error: ") && first.contains(needle), "{first:?} lacks {needle:?}");
+    assert!(err.contains(&format!("Usage: atrous {command} ")), "no usage line: {err}");
+    let hint = format!("hint: 'atrous {command} --help'");
+    assert!(err.trim_end().lines().last().unwrap().starts_with(&hint), "no hint: {err}");
 }
 
 #[test]
@@ -175,15 +188,17 @@ fn localize_scores_boxes_against_the_ink() {
 }
 
 #[test]
-fn bad_input_gives_one_line_errors() {
+fn bad_input_gives_errors_that_name_it() {
     let out = scratch("errors");
     let out = out.to_str().unwrap();
-    assert_one_line_error(
+    assert_usage_error(
         &atrous(&["saliency", "--model", model(), "--images", "9..3", "--out", out]),
+        "saliency",
         "empty",
     );
-    assert_one_line_error(
+    assert_usage_error(
         &atrous(&["saliency", "--model", model(), "--images", "a..3", "--out", out]),
+        "saliency",
         "not an image index",
     );
     assert_one_line_error(
@@ -194,8 +209,9 @@ fn bad_input_gives_one_line_errors() {
         &atrous(&["saliency", "--model", model(), "--target", "10", "--out", out]),
         "outside 0..9",
     );
-    assert_one_line_error(
+    assert_usage_error(
         &atrous(&["saliency", "--model", model(), "--target", "best", "--out", out]),
+        "saliency",
         "best",
     );
     assert_one_line_error(
@@ -208,7 +224,7 @@ fn bad_input_gives_one_line_errors() {
     );
     assert_one_line_error(
         &atrous(&["localize", "--model", model(), "--fg-quantile", "0.2", "--out", out]),
-        "invalid",
+        "--fg-quantile 0.2 is out of range",
     );
     let junk = Path::new(out).join("junk.safetensors");
     std::fs::write(&junk, b"not a model").unwrap();

@@ -93,6 +93,14 @@ pub struct ClassModels {
     pub objective: Vec<Vec<f32>>,
 }
 
+impl ClassModels {
+    /// `‖I*‖` of each class model (pixel units).
+    pub fn image_norms(&self) -> Vec<f32> {
+        let plane = self.mean.len();
+        self.images.as_slice().chunks(plane).map(|i| i.iter().map(|v| v * v).sum::<f32>().sqrt()).collect()
+    }
+}
+
 /// Runs the ascent for each of `classes` from `I = 0`, seeing `I + mean`.
 pub fn class_models<M: Classifier + ?Sized>(
     model: &M,

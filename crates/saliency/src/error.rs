@@ -35,6 +35,24 @@ pub enum SaliencyError {
         /// Images.
         images: usize,
     },
+    /// An image range that does not parse or is empty.
+    #[error("image range {text:?}: {reason}")]
+    ImageRange {
+        /// The text given.
+        text: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An image range reaching past the end of its split.
+    #[error("image range {start}..{end} reaches past the {images} images of the split")]
+    PastEnd {
+        /// First index.
+        start: usize,
+        /// One past the last index.
+        end: usize,
+        /// Images in the split.
+        images: usize,
+    },
     /// Nothing to explain.
     #[error("no image selected")]
     NoImage,

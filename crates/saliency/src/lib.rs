@@ -1,6 +1,7 @@
 //! Explaining atrous' MNIST networks the way Simonyan, Vedaldi & Zisserman (2014, "Deep Inside
 //! Convolutional Networks", arXiv 1312.6034) explain ImageNet ones.
 //!
+//! - [`images`]: which images of a split to explain ([`images::ImageRange`]).
 //! - [`saliency`]: image-specific class saliency `|∂S_c/∂x|` for the logit `S_c` of the
 //!   predicted class, the true label or a given class; one backward pass per batch.
 //! - [`class_model`]: the image a network scores highest for a class,
@@ -8,7 +9,8 @@
 //! - [`localize`]: saliency-seeded graph-cut segmentation (minimum cut by [`maxflow`]) and its
 //!   box, scored against the digit's ink.
 //! - [`picture`]: heat maps and grids as pixel buffers; [`writer`]: the crate's only file I/O
-//!   (PNG, `.npy`, JSON, atomic).
+//!   (PNG, `.npy`, JSON, atomic); [`outputs`]: the files each explanation writes (the `atrous`
+//!   commands' layouts).
 //!
 //! Every method works on any [`Classifier`] (DilNet, the dilation-search network, …): images are
 //! pixels in `[0, 1]`, `[N, C, H, W]`, exactly what the model takes, and input gradients come
@@ -36,8 +38,10 @@
 pub mod class_model;
 mod error;
 pub mod gradient;
+pub mod images;
 pub mod localize;
 pub mod maxflow;
+pub mod outputs;
 pub mod picture;
 pub mod saliency;
 pub mod writer;

@@ -10,6 +10,7 @@
 
 use crate::picture::RgbImage;
 use crate::{Result, SaliencyError};
+use serde_json::Value;
 use std::path::Path;
 
 /// Atomic file writes (temporary file + rename), the workspace's one implementation.
@@ -92,6 +93,22 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
+/// An `f32` as a JSON number with its shortest decimal (`0.05f32` → `0.05`); `null` when not
+/// finite.
+pub fn json_f32(v: f32) -> Value {
+    // `f32`'s `Display` is the shortest decimal that reads back as the same `f32`.
+    v.to_string()
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map_or(Value::Null, Value::Number)
+}
+
+/// A list of `f32` as JSON numbers, each its shortest decimal.
+pub fn json_f32s(values: &[f32]) -> Value {
+    values.iter().copied().map(json_f32).collect()
+}
+
 /// One row of `index.json`: which image a map belongs to and what it explains.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndexEntry {
@@ -118,7 +135,7 @@ impl IndexEntry {
             "label": self.label,
             "prediction": self.prediction,
             "target": self.target,
-            "score": self.score,
+            "score": json_f32(self.score),
         })
     }
 }
@@ -138,6 +155,20 @@ pub fn write_index(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn f32_settings_are_written_as_their_shortest_decimal() {
+        assert_eq!(serde_json::to_string(&json_f32(0.05)).unwrap(), "0.05");
+        assert_eq!(serde_json::to_string(&json_f32(0.01)).unwrap(), "0.01");
+        assert_eq!(serde_json::to_string(&json_f32(16.36)).unwrap(), "16.36");
+        assert_eq!(json_f32(f32::NAN), Value::Null);
+        // What `json!` would have written: the f64 nearest the f32.
+        assert_eq!(serde_json::to_string(&serde_json::json!(0.05f32)).unwrap(), "0.05000000074505806");
+        // The shortest decimal reads back as the same f32.
+        for v in [0.1f32, 1.0 / 3.0, 12.345_679, 1e-7, -4.2e9] {
+            assert_eq!(json_f32(v).as_f64().unwrap() as f32, v);
+        }
+    }
 
     #[test]
     fn npy_header_is_aligned_and_describes_the_array() {
