@@ -149,11 +149,13 @@ unsafe impl BSource for ShiftedRows<'_> {
     }
     #[inline(always)]
     fn live(&self, p: usize, j0: usize, vectors: usize) -> u32 {
-        // Vectors of the tile (columns j0 + LANES·v ..) that meet row p's non-zero range.
+        // Vectors of the tile (columns j0 + LANES·v ..) that meet row p's non-zero range: vector v
+        // meets [start, end) when start < j0 + (v + 1)·LANES and j0 + v·LANES < end, i.e. for
+        // first ≤ v < last below.
         let nz = &self.nonzero[p];
-        (0..vectors)
-            .filter(|&v| nz.start < j0 + (v + 1) * LANES && j0 + v * LANES < nz.end)
-            .fold(0, |m, v| m | 1 << v)
+        let first = nz.start.saturating_sub(j0) / LANES;
+        let last = nz.end.saturating_sub(j0).div_ceil(LANES).min(vectors);
+        if first >= last { 0 } else { ((1u32 << last) - 1) & !((1u32 << first) - 1) }
     }
 }
 

@@ -218,3 +218,24 @@ fn shifted_row_past_the_buffer_is_refused() {
     let b_src = ShiftedRows { data: &b, rows: &[0, 5], nonzero: &[0..2, 0..2] };
     gemm(1, 2, 2, Strided { data: &a, rs: 2, cs: 1 }, b_src, &mut c, 2, Init::Zero);
 }
+
+#[test]
+fn shifted_rows_live_mask_matches_its_definition() {
+    use super::BSource;
+    // Vector v of a tile starting at column j0 is live when it meets the row's non-zero range.
+    let data = [0.0f32; 4];
+    for start in 0..70 {
+        for end in start..80 {
+            let ranges = [start..end];
+            let src = ShiftedRows { data: &data, rows: &[0], nonzero: &ranges };
+            for j0 in (0..64).step_by(LANES) {
+                for vectors in 1..=3 {
+                    let want = (0..vectors)
+                        .filter(|&v| start < j0 + (v + 1) * LANES && j0 + v * LANES < end)
+                        .fold(0u32, |m, v| m | 1 << v);
+                    assert_eq!(src.live(0, j0, vectors), want, "[{start}, {end}) j0 {j0} vectors {vectors}");
+                }
+            }
+        }
+    }
+}
