@@ -1,7 +1,7 @@
 """One training epoch of DilNet(d): atrous next to PyTorch, back to back, at d = 1..4.
 
 usage: python3 benches/scripts/compare_train.py [--dilations 1,2,3,4] [--threads 2] [--epochs 1]
-       [--bench-dir ../shared/bench]
+       [--bench-dir benches/scripts/reference]
 
 For each dilation it runs `target/release/atrous train` and then the PyTorch reference
 `train_ref.py` (same recipe: SGD 0.05, momentum 0.9, batch 64, seed 0, the full 60,000-image
@@ -36,7 +36,7 @@ def main():
     ap.add_argument("--dilations", default="1,2,3,4")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--bench-dir", default=os.path.join(ROOT, "..", "shared", "bench"))
+    ap.add_argument("--bench-dir", default=os.path.join(ROOT, "benches", "scripts", "reference"))
     a = ap.parse_args()
     data = os.path.join(ROOT, "data", "mnist")
     exe = os.path.join(ROOT, "target", "release", "atrous")
@@ -54,8 +54,12 @@ def main():
         with open(os.path.join(out, "run", "metrics.json")) as f:
             m = json.load(f)
         ours = [e["seconds"] for e in m["epochs"]]
+        # PyTorch with the tuned glibc malloc of the reference README (large blocks kept, not
+        # returned to the OS after every step).
+        env = dict(os.environ, GLIBC_TUNABLES="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456")
         stdout, ref_rss = timed([sys.executable, os.path.join(bench, "train_ref.py"), data, "--dilation", str(d),
-                                 "--epochs", str(a.epochs), "--seed", "0", "--threads", str(a.threads), "--no-eval"])
+                                 "--epochs", str(a.epochs), "--seed", "0", "--threads", str(a.threads), "--no-eval"],
+                                env=env)
         ref = json.loads(stdout.strip().splitlines()[-1])
         rows.append({"dilation": d, "atrous_epoch_s": ours, "torch_epoch_s": ref["epoch_wall_s"],
                      "atrous_peak_rss_mib": ours_rss, "torch_peak_rss_mib": ref_rss,
