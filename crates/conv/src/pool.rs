@@ -64,6 +64,9 @@ fn max_pool_plane(
 ) {
     let (k_h, k_w) = params.kernel;
     let (s_h, s_w) = params.stride;
+    if (k_h, k_w, s_h, s_w) == (2, 2, 2, 2) {
+        return max_pool_plane_2x2(x_p, w, y_p, arg_p, w_out);
+    }
     for (oh, (y_row, arg_row)) in y_p.chunks_exact_mut(w_out).zip(arg_p.chunks_exact_mut(w_out)).enumerate() {
         // The k_h input rows this output row reads.
         let rows = &x_p[oh * s_h * w..(oh * s_h + k_h - 1) * w + w];
@@ -93,6 +96,36 @@ fn max_pool_plane(
             }
             *y = best;
             *arg = (oh * s_h * w + best_at) as u32;
+        }
+    }
+}
+
+/// [`max_pool_plane`] for DilNet's 2×2 windows at stride 2, with the window unrolled: the same
+/// comparisons in the same order (top-left, top-right, bottom-left, bottom-right; `>` keeps the
+/// first maximum), the same NaN rule, hence the same winners.
+fn max_pool_plane_2x2(x_p: &[f32], w: usize, y_p: &mut [f32], arg_p: &mut [u32], w_out: usize) {
+    for (oh, (y_row, arg_row)) in y_p.chunks_exact_mut(w_out).zip(arg_p.chunks_exact_mut(w_out)).enumerate() {
+        let top = &x_p[2 * oh * w..2 * oh * w + w];
+        let bottom = &x_p[(2 * oh + 1) * w..(2 * oh + 1) * w + w];
+        for (ow, (y, arg)) in y_row.iter_mut().zip(arg_row.iter_mut()).enumerate() {
+            let left = 2 * ow;
+            let window = [top[left], top[left + 1], bottom[left], bottom[left + 1]];
+            let offsets = [left, left + 1, w + left, w + left + 1];
+            let (mut best_at, mut best) = (offsets[0], window[0]);
+            let mut sum = 0.0f32;
+            for (&v, &at) in window.iter().zip(&offsets) {
+                let better = v > best;
+                best = if better { v } else { best };
+                best_at = if better { at } else { best_at };
+                sum += v;
+            }
+            if sum.is_nan() && !best.is_nan() {
+                if let Some(i) = window.iter().position(|v| v.is_nan()) {
+                    (best_at, best) = (offsets[i], window[i]);
+                }
+            }
+            *y = best;
+            *arg = (2 * oh * w + best_at) as u32;
         }
     }
 }

@@ -76,3 +76,39 @@ fn global_average_pool_and_its_gradient() {
         global_avg_pool_backward(&Tensor::from_vec(&[1, 2], vec![4.0, -8.0]).unwrap(), x.dims()).unwrap();
     assert_eq!(dx.as_slice(), &[2.0, 2.0, -4.0, -4.0]);
 }
+
+/// The 2×2, stride-2 fast path (DilNet's pooling) on values with many ties and some NaNs: the
+/// first maximum in window order wins, a NaN wins over numbers, and the argmax says where.
+#[test]
+fn two_by_two_pooling_with_ties_and_nans_follows_the_definition() {
+    let mut rng = Rng::seed_from(3);
+    let (h, w) = (7, 9);
+    let vals: Vec<f32> = (0..2 * h * w)
+        .map(|_| match (rng.uniform(0.0, 1.0) * 5.0) as u32 {
+            0 => f32::NAN,
+            v => v as f32 - 2.0,
+        })
+        .collect();
+    let x = Tensor::from_vec(&[1, 2, h, w], vals).unwrap();
+    let out = max_pool2d_forward(&x, &Pool2dParams::new((2, 2), (2, 2)).unwrap()).unwrap();
+    let (h_out, w_out) = (h / 2, w / 2);
+    for plane in 0..2 {
+        let xs = &x.as_slice()[plane * h * w..(plane + 1) * h * w];
+        for oh in 0..h_out {
+            for ow in 0..w_out {
+                let order = [
+                    2 * oh * w + 2 * ow,
+                    2 * oh * w + 2 * ow + 1,
+                    (2 * oh + 1) * w + 2 * ow,
+                    (2 * oh + 1) * w + 2 * ow + 1,
+                ];
+                let want = order.iter().copied().find(|&at| xs[at].is_nan()).unwrap_or_else(|| {
+                    order.iter().copied().fold(order[0], |b, at| if xs[at] > xs[b] { at } else { b })
+                });
+                let o = (plane * h_out + oh) * w_out + ow;
+                assert_eq!(out.argmax[o] as usize, want, "plane {plane} ({oh}, {ow})");
+                assert_eq!(out.y.as_slice()[o].to_bits(), xs[want].to_bits());
+            }
+        }
+    }
+}

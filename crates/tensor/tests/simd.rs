@@ -115,7 +115,10 @@ fn tensor_relu_and_its_backward_equal_the_simd_kernels_bit_for_bit() {
     let mut want = vec![1.0f32; vals.len()];
     atrous_tensor::simd::relu(&vals, &mut want);
     let got = x.relu();
-    assert_eq!(got.as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    assert_eq!(
+        got.as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
     let dy: Vec<f32> = (0..vals.len()).map(|i| i as f32 - 5.5).collect();
     let dyt = Tensor::from_vec(&[vals.len()], dy.clone()).unwrap();
     let mut want = vec![1.0f32; vals.len()];
