@@ -226,8 +226,8 @@ fn shifted_rows_live_mask_matches_its_definition() {
     let data = [0.0f32; 4];
     for start in 0..70 {
         for end in start..80 {
-            let ranges = vec![start..end];
-            let src = ShiftedRows { data: &data, rows: &[0], nonzero: &ranges };
+            let range = start..end;
+            let src = ShiftedRows { data: &data, rows: &[0], nonzero: std::slice::from_ref(&range) };
             for j0 in (0..64).step_by(LANES) {
                 for vectors in 1..=3 {
                     let want = (0..vectors)
