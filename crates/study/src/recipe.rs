@@ -26,7 +26,13 @@ pub struct TrainRecipe {
     pub weight_decay: f32,
     /// Optimiser.
     pub optimizer: OptimizerKind,
-    /// Use only the first N training images.
+    /// Images held out of the training file as the validation split (0: no split; the test set
+    /// is then evaluated after every epoch, as runs did before splits existed). With a split,
+    /// a fixed permutation of the training file ([`crate::data::SPLIT_SEED`], the same for
+    /// every run seed) gives the first `validation` images to validation and the rest to
+    /// training; every epoch is evaluated on validation and the test set once, at the end.
+    pub validation: usize,
+    /// Use only the first N images of the training part (after the split, if any).
     pub train_limit: Option<usize>,
     /// Use only the first N test images.
     pub test_limit: Option<usize>,
@@ -34,7 +40,7 @@ pub struct TrainRecipe {
 
 impl TrainRecipe {
     /// The reference recipe at dilation `d`: DilNet 16-32-64, 3 epochs of SGD (lr 0.05, momentum
-    /// 0.9, batch 64), seed 0, all of MNIST.
+    /// 0.9, batch 64), seed 0, all of MNIST, no validation split (the study sets one).
     pub fn reference(d: usize) -> Self {
         TrainRecipe {
             net: DilNetConfig::reference(d),
@@ -45,6 +51,7 @@ impl TrainRecipe {
             momentum: 0.9,
             weight_decay: 0.0,
             optimizer: OptimizerKind::Sgd,
+            validation: 0,
             train_limit: None,
             test_limit: None,
         }
@@ -74,6 +81,20 @@ impl TrainRecipe {
         if self.train_limit == Some(0) || self.test_limit == Some(0) {
             return Err(StudyError::invalid("data limit", 0, "must be at least 1 image"));
         }
+        if let Some(&k) = self.net.kernels.iter().find(|&&k| k % 2 == 0) {
+            return Err(StudyError::invalid(
+                "kernel size",
+                k,
+                "must be odd (padding d·(k−1)/2 keeps the size)",
+            ));
+        }
+        if self.validation >= crate::data::TRAIN_IMAGES {
+            return Err(StudyError::invalid(
+                "validation size",
+                self.validation,
+                "must leave training images (MNIST has 60,000)",
+            ));
+        }
         self.net.validate().map_err(atrous_autograd::AutogradError::from)?;
         Ok(())
     }
@@ -84,9 +105,11 @@ impl TrainRecipe {
     }
 
     /// The recipe as JSON (sorted keys), as stored in `metrics.json`, the checkpoint and the
-    /// model file's metadata.
+    /// model file's metadata. `"validation"` appears only when there is a split and `"kernels"`
+    /// only when a layer is not 3×3, so recipes that existed before those fields keep their
+    /// JSON (and their models their bytes).
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "channels": self.net.channels,
             "dilations": self.net.dilations,
             "epochs": self.epochs,
@@ -98,7 +121,14 @@ impl TrainRecipe {
             "optimizer": self.optimizer.name(),
             "train_limit": self.train_limit,
             "test_limit": self.test_limit,
-        })
+        });
+        if self.validation > 0 {
+            v["validation"] = json!(self.validation);
+        }
+        if self.net.kernels != [3; 3] {
+            v["kernels"] = json!(self.net.kernels);
+        }
+        v
     }
 
     /// The first field in which a stored recipe differs from this one, with both values, or
