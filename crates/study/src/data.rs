@@ -109,3 +109,66 @@ pub fn load_train(dir: &Path) -> Result<MnistSplit> {
     MnistSplit::load(dir, TRAIN_IMAGES_FILE, TRAIN_LABELS_FILE)
         .map_err(|source| StudyError::Data { dir: dir.into(), source })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A training file whose image `i` carries `i` in its first two pixels.
+    fn numbered(n: usize) -> MnistSplit {
+        let mut images = vec![0u8; n * 784];
+        for i in 0..n {
+            images[i * 784] = (i / 256) as u8;
+            images[i * 784 + 1] = (i % 256) as u8;
+        }
+        MnistSplit { images, labels: (0..n).map(|i| (i % 10) as u8).collect(), n }
+    }
+
+    fn ids(split: &MnistSplit) -> Vec<usize> {
+        (0..split.n).map(|i| 256 * usize::from(split.image(i)[0]) + usize::from(split.image(i)[1])).collect()
+    }
+
+    #[test]
+    fn validation_is_disjoint_from_training_and_the_same_for_every_run_seed() {
+        let file = numbered(3000);
+        let test = numbered(50);
+        let recipe = |seed: u64, limit: Option<usize>| TrainRecipe {
+            seed,
+            validation: 500,
+            train_limit: limit,
+            ..TrainRecipe::reference(1)
+        };
+        let a = RunData::from_mnist(&file, test.clone(), &recipe(0, None));
+        let (val, train) = (ids(a.validation.as_ref().unwrap()), ids(&a.train));
+        assert_eq!((val.len(), train.len()), (500, 2500));
+        let mut all: Vec<usize> = val.iter().chain(&train).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..3000).collect::<Vec<_>>(), "validation and training part partition the file");
+        assert!(val.windows(2).any(|w| w[1] != w[0] + 1), "the split is a permutation, not a prefix");
+        for seed in [1, 7, 12345] {
+            let b = RunData::from_mnist(&file, test.clone(), &recipe(seed, None));
+            assert_eq!(ids(b.validation.as_ref().unwrap()), val, "seed {seed} moved the validation set");
+            assert_eq!(ids(&b.train), train, "seed {seed} changed the training part");
+        }
+        let cut = RunData::from_mnist(&file, test.clone(), &recipe(3, Some(300)));
+        assert_eq!(ids(cut.validation.as_ref().unwrap()), val, "train_limit leaves validation alone");
+        assert_eq!(ids(&cut.train), train[..300], "train_limit keeps the first images of the training part");
+        let labels: Vec<u8> = val.iter().map(|&i| (i % 10) as u8).collect();
+        assert_eq!(a.validation.as_ref().unwrap().labels, labels, "labels travel with their images");
+    }
+
+    #[test]
+    fn without_validation_the_data_is_what_runs_always_used() {
+        let file = numbered(1000);
+        let r = TrainRecipe { train_limit: Some(100), test_limit: Some(20), ..TrainRecipe::reference(1) };
+        let d = RunData::from_mnist(&file, numbered(50), &r);
+        assert!(d.validation.is_none());
+        assert_eq!(
+            ids(&d.train),
+            (0..100).collect::<Vec<_>>(),
+            "the first train_limit images, in file order"
+        );
+        assert_eq!(d.test.n, 20);
+        assert_eq!(d.per_epoch().n, 20, "the test set is evaluated every epoch");
+    }
+}

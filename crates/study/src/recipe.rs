@@ -131,6 +131,59 @@ impl TrainRecipe {
         v
     }
 
+    /// The recipe a run folder recorded ([`TrainRecipe::to_json`]'s output; absent
+    /// `"validation"` means 0 and absent `"kernels"` means 3×3, as written).
+    pub fn from_json(v: &Value) -> Result<Self> {
+        let bad = |field: &'static str| {
+            StudyError::invalid(
+                field,
+                v.get(field).unwrap_or(&Value::Null),
+                "is missing or malformed in the recorded recipe",
+            )
+        };
+        let usize_of = |field: &'static str| {
+            v.get(field).and_then(Value::as_u64).map(|x| x as usize).ok_or_else(|| bad(field))
+        };
+        let f32_of = |field: &'static str| {
+            v.get(field).and_then(Value::as_f64).map(|x| x as f32).ok_or_else(|| bad(field))
+        };
+        let list3 = |field: &'static str| -> Result<[usize; 3]> {
+            let list: Vec<usize> = serde_json::from_value(v.get(field).cloned().unwrap_or(Value::Null))
+                .map_err(|_| bad(field))?;
+            list.try_into().map_err(|_| bad(field))
+        };
+        let limit = |field: &'static str| -> Result<Option<usize>> {
+            match v.get(field) {
+                None | Some(Value::Null) => Ok(None),
+                Some(x) => x.as_u64().map(|n| Some(n as usize)).ok_or_else(|| bad(field)),
+            }
+        };
+        let optimizer = match v.get("optimizer").and_then(Value::as_str) {
+            Some("sgd") => OptimizerKind::Sgd,
+            Some("adam") => OptimizerKind::Adam,
+            _ => return Err(bad("optimizer")),
+        };
+        let mut net = DilNetConfig::reference(1);
+        net.channels = list3("channels")?;
+        net.dilations = list3("dilations")?;
+        if v.get("kernels").is_some() {
+            net.kernels = list3("kernels")?;
+        }
+        Ok(TrainRecipe {
+            net,
+            epochs: usize_of("epochs")?,
+            seed: v.get("seed").and_then(Value::as_u64).ok_or_else(|| bad("seed"))?,
+            batch_size: usize_of("batch_size")?,
+            lr: f32_of("lr")?,
+            momentum: f32_of("momentum")?,
+            weight_decay: f32_of("weight_decay")?,
+            optimizer,
+            validation: if v.get("validation").is_some() { usize_of("validation")? } else { 0 },
+            train_limit: limit("train_limit")?,
+            test_limit: limit("test_limit")?,
+        })
+    }
+
     /// The first field in which a stored recipe differs from this one, with both values, or
     /// `None` when they are the same recipe.
     pub fn first_difference(&self, saved: &Value) -> Option<(String, String, String)> {
@@ -161,4 +214,31 @@ pub(crate) fn check_dilation_list(field: &'static str, list: &[usize]) -> Result
         return Err(StudyError::invalid(field, format!("{list:?}"), "list a value twice"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipes_round_trip_through_their_json_and_old_recipes_keep_theirs() {
+        let reference = TrainRecipe::reference(2);
+        let json = reference.to_json();
+        assert!(json.get("validation").is_none() && json.get("kernels").is_none(), "{json}");
+        assert_eq!(TrainRecipe::from_json(&json).unwrap(), reference);
+        let mut wide =
+            TrainRecipe { validation: 10_000, train_limit: Some(300), seed: 7, lr: 0.02, ..reference };
+        wide.net.kernels = [5, 5, 5];
+        wide.net.dilations = [1, 2, 3];
+        let json = wide.to_json();
+        assert_eq!(
+            (json["validation"].as_u64(), json["kernels"].clone()),
+            (Some(10_000), serde_json::json!([5, 5, 5]))
+        );
+        assert_eq!(TrainRecipe::from_json(&json).unwrap(), wide);
+        assert_eq!(
+            wide.first_difference(&TrainRecipe::reference(2).to_json()).map(|d| d.0),
+            Some("dilations".into())
+        );
+    }
 }

@@ -365,3 +365,56 @@ pub fn train_run(
     }
     Ok(RunOutcome::Trained { epochs_done: state.epochs_done })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_written_before_splits_and_engine_revisions_still_read() {
+        let old = r#"{"atrous_version":"0.1.0","config":{"epochs":1},"epochs":[{"epoch":1,"images_per_second":1.0,"seconds":2.0,"test_accuracy":0.9,"test_loss":0.3,"train_accuracy":0.8,"train_loss":0.5}],"epochs_done":1,"peak_rss_mib":null,"test_accuracy":0.9,"test_loss":0.3,"threads":2}"#;
+        let m: Metrics = serde_json::from_str(old).unwrap();
+        assert_eq!(m.epochs[0].val_accuracy, 0.9, "old test_accuracy is the per-epoch evaluation");
+        assert_eq!((m.engine_revision, m.git_commit), (None, None));
+        assert_eq!(m.evaluated_per_epoch, "test");
+    }
+
+    #[test]
+    fn a_folder_of_another_engine_revision_is_stale_by_name() {
+        let dir = std::env::temp_dir().join(format!("atrous-run-stale-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let recipe = TrainRecipe::reference(1);
+        let run = RunDir::new(&dir);
+        assert_eq!(run.state(&recipe).unwrap(), RunState::Missing);
+        let metrics = Metrics {
+            atrous_version: "0.1.0".into(),
+            config: recipe.to_json(),
+            engine_revision: Some("0123456789abcdef".into()),
+            epochs: Vec::new(),
+            epochs_done: 3,
+            evaluated_per_epoch: "test".into(),
+            git_commit: None,
+            peak_rss_mib: None,
+            test_accuracy: Some(0.99),
+            test_loss: Some(0.03),
+            threads: 1,
+        };
+        std::fs::write(run.metrics_path(), serde_json::to_vec(&metrics).unwrap()).unwrap();
+        match run.state(&recipe).unwrap() {
+            RunState::Stale { field, saved, .. } => {
+                assert_eq!((field.as_str(), saved.as_str()), ("engine revision", "0123456789abcdef"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let current = Metrics { engine_revision: Some(crate::ENGINE_REVISION.into()), ..metrics };
+        std::fs::write(run.metrics_path(), serde_json::to_vec(&current).unwrap()).unwrap();
+        assert!(matches!(run.state(&recipe).unwrap(), RunState::Complete(_)));
+        let other = TrainRecipe { lr: 0.01, ..recipe };
+        match run.state(&other).unwrap() {
+            RunState::Stale { field, .. } => assert_eq!(field, "lr"),
+            s => panic!("{s:?}"),
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
