@@ -248,6 +248,9 @@ pub struct StudyAnalysis {
     pub rows: Vec<ArmRow>,
     /// Trend across the main grid.
     pub trend: TrendAnalysis,
+    /// The learning rate for d = 4 chosen on validation among the main-grid d = 4 arm and the
+    /// step-size controls (same epochs): (lr, its mean validation accuracy, the arm's name).
+    pub d4_lr_choice: Option<(f32, f64, String)>,
     /// Binomial sd of one model's test accuracy at the baseline's mean accuracy:
     /// `√(p(1−p)/n_test)`.
     pub test_noise_sd: Option<f64>,
@@ -515,12 +518,24 @@ impl StudyAnalysis {
             .iter()
             .find(|r| r.arm.name == baseline && r.n > 0)
             .map(|r| (r.test_mean * (1.0 - r.test_mean) / setup.test_images.max(1) as f64).sqrt());
+        let d4_lr_choice = rows
+            .iter()
+            .filter(|r| {
+                let n = &r.arm.recipe.net;
+                plan.controls
+                    && n.dilations == [4; 3]
+                    && n.kernels == [3; 3]
+                    && r.arm.recipe.epochs == plan.recipe.epochs
+            })
+            .filter_map(|r| r.val.map(|v| (r.arm.recipe.lr, v.0, r.arm.name.clone())))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
         StudyAnalysis {
             setup,
             baseline,
             runs,
             rows,
             trend,
+            d4_lr_choice,
             test_noise_sd,
             learned: learned.map(|l| l.with_best_fixed(best_fixed)),
         }

@@ -85,7 +85,7 @@ pub fn write_figures(dir: &Path, a: &StudyAnalysis) -> Result<()> {
 }
 
 fn colour(i: usize) -> RGBColor {
-    const C: [RGBColor; 10] = [
+    const C: [RGBColor; 12] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
@@ -96,6 +96,8 @@ fn colour(i: usize) -> RGBColor {
         RGBColor(127, 127, 127),
         RGBColor(188, 189, 34),
         RGBColor(23, 190, 207),
+        RGBColor(0, 0, 0),
+        RGBColor(102, 0, 153),
     ];
     C[i % C.len()]
 }

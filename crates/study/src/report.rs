@@ -356,6 +356,15 @@ pub fn render_markdown(a: &StudyAnalysis) -> String {
             j.p_one_sided_decreasing
         );
     }
+    if let Some((lr, val, arm)) = &a.d4_lr_choice {
+        let _ = writeln!(
+            md,
+            "- Step size for d = 4, chosen on validation among lr {} and {:?}: lr {lr} ({arm}, mean validation accuracy {:.2}%); compare its test row above with d=1.",
+            r.lr,
+            crate::plan::CONTROL_LRS,
+            100.0 * val
+        );
+    }
     if let Some(noise) = a.test_noise_sd {
         let _ = writeln!(
             md,
