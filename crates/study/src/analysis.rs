@@ -19,7 +19,6 @@ use crate::stats::{
     holm_optional, jonckheere_terpstra, linear_trend, mcnemar, mean_sd, minimal_detectable_difference,
     summarize, tost, verdict, welch,
 };
-use atrous_autograd::nn::DilNetConfig;
 use atrous_saliency::class_model::ClassModelConfig;
 use atrous_saliency::localize::LocalizeConfig;
 use atrous_tensor::rng::Rng;
@@ -545,9 +544,4 @@ impl StudyAnalysis {
     pub fn row(&self, name: &str) -> Option<&ArmRow> {
         self.rows.iter().find(|r| r.arm.name == name)
     }
-}
-
-/// Parameters of a DilNet architecture.
-pub fn parameter_count(net: &DilNetConfig) -> usize {
-    net.param_shapes().iter().map(|s| s.iter().product::<usize>()).sum()
 }
