@@ -15,8 +15,11 @@ use crate::{AutogradError, Result};
 use atrous_tensor::Tensor;
 use std::collections::HashMap;
 
-/// What one epoch of a run measured. Field order is the file order (alphabetical, as older
-/// files have it).
+/// What one epoch of a run measured. Field order is the file order (alphabetical).
+///
+/// The evaluation after each epoch is on the run's validation split when it has one, else on the
+/// test set (runs without a validation split, and every file written before splits existed,
+/// whose fields were named `test_accuracy` / `test_loss`; those names are still read).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpochRecord {
     /// 1-based epoch.
@@ -25,14 +28,16 @@ pub struct EpochRecord {
     pub images_per_second: f64,
     /// Wall time of the training pass.
     pub seconds: f64,
-    /// Accuracy on the evaluation split after the epoch.
-    pub test_accuracy: f64,
-    /// Mean cross-entropy on the evaluation split after the epoch.
-    pub test_loss: f64,
     /// Accuracy on the training images during the epoch.
     pub train_accuracy: f64,
     /// Mean training cross-entropy during the epoch.
     pub train_loss: f64,
+    /// Accuracy on the evaluation split (validation, else test) after the epoch.
+    #[serde(alias = "test_accuracy")]
+    pub val_accuracy: f64,
+    /// Mean cross-entropy on the evaluation split (validation, else test) after the epoch.
+    #[serde(alias = "test_loss")]
+    pub val_loss: f64,
 }
 
 /// A training run's full state after some epochs.

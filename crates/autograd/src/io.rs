@@ -2,7 +2,9 @@
 //!
 //! The architecture travels in the safetensors metadata as JSON strings (`"arch": "dilnet"`,
 //! `"channels": "[16,32,64]"`, `"dilations": "[2,2,2]"`, `"mean"`, `"std"`, `"hidden"`,
-//! `"classes"`, `"side"`), so a file alone rebuilds its network. Loading checks every name,
+//! `"classes"`, `"side"`), so a file alone rebuilds its network. `"kernels"` (e.g. `"[5,5,5]"`) is
+//! written only when a layer's kernel is not 3×3; absent means `[3,3,3]`, so files written before
+//! kernels could vary read as they always did and reference models keep their bytes. Loading checks every name,
 //! shape and dtype and says exactly what is wrong. This module handles bytes only; callers own
 //! the files (and write them atomically).
 
@@ -92,7 +94,7 @@ fn json_list(v: &[usize]) -> String {
 
 /// Architecture metadata of a DilNet, plus any `extra` entries (e.g. training provenance).
 pub fn dilnet_metadata(config: &DilNetConfig) -> HashMap<String, String> {
-    HashMap::from([
+    let mut meta = HashMap::from([
         ("arch".into(), "dilnet".into()),
         ("channels".into(), json_list(&config.channels)),
         ("dilations".into(), json_list(&config.dilations)),
@@ -101,8 +103,17 @@ pub fn dilnet_metadata(config: &DilNetConfig) -> HashMap<String, String> {
         ("side".into(), config.side.to_string()),
         ("mean".into(), config.mean.to_string()),
         ("std".into(), config.std.to_string()),
-    ])
+    ]);
+    if config.kernels != DEFAULT_KERNELS {
+        meta.insert(KERNELS.into(), json_list(&config.kernels));
+    }
+    meta
 }
+
+/// Metadata key of the per-layer kernel sides.
+const KERNELS: &str = "kernels";
+/// Kernel sides meant by a file without a `"kernels"` entry.
+const DEFAULT_KERNELS: [usize; 3] = [3, 3, 3];
 
 /// A DilNet as safetensors bytes; `extra` metadata is added beside the architecture.
 pub fn save_dilnet(model: &DilNet, extra: &[(&str, String)]) -> Result<Vec<u8>> {
@@ -145,6 +156,7 @@ pub fn dilnet_config(meta: &HashMap<String, String>) -> Result<DilNetConfig> {
     let config = DilNetConfig {
         channels: parse_list3(meta, "channels")?,
         dilations: parse_list3(meta, "dilations")?,
+        kernels: if meta.contains_key(KERNELS) { parse_list3(meta, KERNELS)? } else { DEFAULT_KERNELS },
         hidden: parse_num(meta, "hidden")?,
         classes: parse_num(meta, "classes")?,
         side: parse_num(meta, "side")?,
@@ -172,4 +184,28 @@ pub fn load_dilnet(bytes: &[u8]) -> Result<(DilNet, HashMap<String, String>)> {
     }
     let params: [Tensor; 10] = params.try_into().expect("ten names");
     Ok((DilNet::from_parameters(config, params)?, meta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atrous_tensor::rng::Rng;
+
+    #[test]
+    fn kernels_entry_is_written_only_when_not_3x3_and_round_trips() {
+        let reference = DilNet::new(DilNetConfig::reference(2), &mut Rng::seed_from(0)).unwrap();
+        let (_, meta) = load_dilnet(&save_dilnet(&reference, &[]).unwrap()).unwrap();
+        assert!(!meta.contains_key(KERNELS), "a 3×3 model must keep the metadata it always had");
+
+        let config = DilNetConfig { kernels: [5, 7, 9], ..DilNetConfig::reference(1) };
+        let wide = DilNet::new(config.clone(), &mut Rng::seed_from(0)).unwrap();
+        assert_eq!(wide.conv2.weight.dims(), &[32, 16, 7, 7]);
+        assert_eq!(wide.conv3.params.padding, (4, 4), "padding d·(k−1)/2 keeps the size");
+        let (back, meta) = load_dilnet(&save_dilnet(&wide, &[]).unwrap()).unwrap();
+        assert_eq!(meta.get(KERNELS).map(String::as_str), Some("[5,7,9]"));
+        assert_eq!(back, wide);
+
+        let even = DilNetConfig { kernels: [4, 3, 3], ..DilNetConfig::reference(1) };
+        assert!(DilNet::new(even, &mut Rng::seed_from(0)).is_err(), "an even kernel has no 'same' padding");
+    }
 }

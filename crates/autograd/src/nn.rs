@@ -2,8 +2,9 @@
 //!
 //! DilNet(d) = normalise → conv1(d) → ReLU → conv2(d) → ReLU → max-pool 2 → conv3(d) → ReLU →
 //! max-pool 2 → flatten (NCHW) → fc1 → ReLU → fc2, on `[N, 1, 28, 28]` pixels in `[0, 1]`. Every
-//! convolution is 3×3 with padding equal to its dilation, so spatial sizes are kept and every
-//! dilation costs the same arithmetic. Parameter names and layouts are PyTorch's
+//! convolution is k×k (3×3 in the reference network; the receptive-field controls of the study use
+//! 5×5, 7×7, 9×9) with padding `d·(k−1)/2`, so spatial sizes are kept and every dilation costs the
+//! same arithmetic. Parameter names and layouts are PyTorch's
 //! (`conv1.weight [16, 1, 3, 3]`, …, `fc1.weight [128, 3136]`), so a model file loads into the
 //! equivalent `torch.nn` network unchanged.
 
@@ -63,6 +64,8 @@ pub struct DilNetConfig {
     pub channels: [usize; 3],
     /// Dilation of conv1, conv2, conv3.
     pub dilations: [usize; 3],
+    /// Kernel side of conv1, conv2, conv3 (odd; `[3, 3, 3]` in the reference network).
+    pub kernels: [usize; 3],
     /// Width of the hidden fully connected layer.
     pub hidden: usize,
     /// Number of classes.
@@ -86,6 +89,7 @@ impl DilNetConfig {
         DilNetConfig {
             channels: [16, 32, 64],
             dilations: [d; 3],
+            kernels: [3; 3],
             hidden: 128,
             classes: 10,
             side: 28,
@@ -107,12 +111,13 @@ impl DilNetConfig {
     /// The shapes of the parameters in [`PARAM_NAMES`] order.
     pub fn param_shapes(&self) -> [Vec<usize>; 10] {
         let [c1, c2, c3] = self.channels;
+        let [k1, k2, k3] = self.kernels;
         [
-            vec![c1, 1, 3, 3],
+            vec![c1, 1, k1, k1],
             vec![c1],
-            vec![c2, c1, 3, 3],
+            vec![c2, c1, k2, k2],
             vec![c2],
-            vec![c3, c2, 3, 3],
+            vec![c3, c2, k3, k3],
             vec![c3],
             vec![self.hidden, self.flat_features()],
             vec![self.hidden],
@@ -136,6 +141,7 @@ impl DilNetConfig {
         const MAX_WIDTH: usize = 4096;
         const MAX_PARAMETERS: usize = 1 << 26;
         const MAX_ACTIVATIONS_PER_IMAGE: usize = 1 << 24;
+        const MAX_KERNEL: usize = 64;
         let too_large = |what, value, limit| Err(ArchitectureError::TooLarge { what, value, limit });
         for (what, value) in [
             ("conv1 channels", self.channels[0]),
@@ -152,6 +158,15 @@ impl DilNetConfig {
         if self.side < 4 {
             return Err(ArchitectureError::InputTooSmall(self.side));
         }
+        for (what, value) in [
+            ("conv1 kernel", self.kernels[0]),
+            ("conv2 kernel", self.kernels[1]),
+            ("conv3 kernel", self.kernels[2]),
+        ] {
+            if value > MAX_KERNEL {
+                return too_large(what, value, MAX_KERNEL);
+            }
+        }
         let activations = self.side * self.side * self.channels.iter().max().copied().unwrap_or(1);
         if activations > MAX_ACTIVATIONS_PER_IMAGE {
             return too_large("activations per image", activations, MAX_ACTIVATIONS_PER_IMAGE);
@@ -167,7 +182,9 @@ impl DilNetConfig {
             if dilation == 0 {
                 return Err(ArchitectureError::ZeroDilation { layer: layer + 1 });
             }
-            // With padding d, a tap offset by ±d reads inside the image only if d < side.
+            // With padding d·(k−1)/2, the nearest off-centre tap (offset ±d) reads inside the
+            // image only if d < side. (An even or zero kernel side is refused by
+            // `Conv2dParams::same` when the layer is built.)
             if dilation >= side {
                 return Err(ArchitectureError::DilationTooLarge { layer: layer + 1, dilation, side });
             }
@@ -212,11 +229,11 @@ impl DilNet {
     pub fn new(config: DilNetConfig, rng: &mut Rng) -> Result<Self> {
         config.validate()?;
         let [c1, c2, c3] = config.channels;
-        let conv = |d: usize| Conv2dParams::same(3, d);
         let [d1, d2, d3] = config.dilations;
-        let conv1 = Conv2d::new(1, c1, conv(d1)?, rng);
-        let conv2 = Conv2d::new(c1, c2, conv(d2)?, rng);
-        let conv3 = Conv2d::new(c2, c3, conv(d3)?, rng);
+        let [k1, k2, k3] = config.kernels;
+        let conv1 = Conv2d::new(1, c1, Conv2dParams::same(k1, d1)?, rng);
+        let conv2 = Conv2d::new(c1, c2, Conv2dParams::same(k2, d2)?, rng);
+        let conv3 = Conv2d::new(c2, c3, Conv2dParams::same(k3, d3)?, rng);
         let fc1 = Linear::new(config.flat_features(), config.hidden, rng);
         let fc2 = Linear::new(config.hidden, config.classes, rng);
         Ok(DilNet { config, conv1, conv2, conv3, fc1, fc2 })
@@ -236,13 +253,13 @@ impl DilNet {
                 .into());
             }
         }
-        let conv = |d: usize| Conv2dParams::same(3, d);
         let [d1, d2, d3] = config.dilations;
+        let [k1, k2, k3] = config.kernels;
         let [w1, b1, w2, b2, w3, b3, f1w, f1b, f2w, f2b] = params;
         Ok(DilNet {
-            conv1: Conv2d { weight: w1, bias: b1, params: conv(d1)? },
-            conv2: Conv2d { weight: w2, bias: b2, params: conv(d2)? },
-            conv3: Conv2d { weight: w3, bias: b3, params: conv(d3)? },
+            conv1: Conv2d { weight: w1, bias: b1, params: Conv2dParams::same(k1, d1)? },
+            conv2: Conv2d { weight: w2, bias: b2, params: Conv2dParams::same(k2, d2)? },
+            conv3: Conv2d { weight: w3, bias: b3, params: Conv2dParams::same(k3, d3)? },
             fc1: Linear { weight: f1w, bias: f1b },
             fc2: Linear { weight: f2w, bias: f2b },
             config,

@@ -1,23 +1,32 @@
 //! `atrous study`: the dilation study (see `atrous_study::run_study`): trains DilNet at several
-//! dilations × seeds, measures accuracy, significance and saliency, learns the dilation, and
-//! writes `REPORT.md`, CSV tables and figures. Stopping and starting it again reuses finished
-//! runs and resumes interrupted ones.
+//! dilations × seeds (and, with `--controls`, the control arms), measures accuracy on a fixed
+//! validation split and once on the test set, analyses it (CIs, effect sizes, Welch + Holm,
+//! TOST, trend, power), measures saliency, learns the dilation, and writes `REPORT.md`, CSV
+//! tables and figures. Stopping and starting it again reuses finished runs (same recipe and
+//! engine revision) and resumes interrupted ones.
+//!
+//! Scale-out: `--plan` prints one `atrous train …` command per run still needed (for GNU
+//! parallel, `xargs -P` or a Slurm array), and `--report-only` analyses whatever run folders
+//! exist and lists the missing ones. Both give the in-process study's report.
 
 use crate::cmd_learn::LearnFlags;
 use crate::data::DataArgs;
 use crate::progress::Progress;
 use anyhow::{Result, ensure};
-use atrous_study::{SearchPlan, StudyPlan, TrainRecipe, run_study};
+use atrous_study::plan::{MAIN_SEEDS, VALIDATION_IMAGES, describe};
+use atrous_study::{
+    PlannedRun, RunState, SearchPlan, StudyPlan, TrainRecipe, plan_runs, report_only, run_study,
+};
 use std::path::PathBuf;
 
 /// Arguments of `atrous study`. Training flags are the reference recipe.
 #[derive(Clone, Debug, clap::Args)]
 pub struct StudyArgs {
-    /// Dilations to compare (every conv layer of a run uses the same one); the first is the baseline.
+    /// Dilations of the main grid (every conv layer of a run uses the same one); the first is the baseline.
     #[arg(long, value_delimiter = ',', default_value = "1,2,3,4", allow_negative_numbers = true)]
     pub dilations: Vec<usize>,
-    /// Seeds per dilation (seeds 0..N); runs with the same seed share initial weights and data order.
-    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
+    /// Seeds per dilation (seeds 0..N); a seed fixes initialisation and data order.
+    #[arg(long, default_value_t = MAIN_SEEDS, allow_negative_numbers = true)]
     pub seeds: u64,
     /// Training epochs per run.
     #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
@@ -28,6 +37,33 @@ pub struct StudyArgs {
     /// Learning rate (SGD with momentum 0.9).
     #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     pub lr: f32,
+    /// Training images held out as the validation split (fixed permutation, the same for every
+    /// run); per-epoch numbers and choices use it, the test set is evaluated once per run.
+    /// 0: no split (test set every epoch).
+    #[arg(long, default_value_t = VALIDATION_IMAGES)]
+    pub validation: usize,
+    /// Also run the control arms: 5×5/7×7/9×9 undilated nets, dilations (1,2,3), d=1 and d=4 at
+    /// 10 epochs, d=4 at lr 0.02 and 0.01.
+    #[arg(long)]
+    pub controls: bool,
+    /// Seeds per control arm.
+    #[arg(long, default_value_t = 5)]
+    pub control_seeds: u64,
+    /// A quick check of the pipeline: 2 seeds, 1 epoch, main grid only (overrides --seeds and
+    /// --epochs).
+    #[arg(long, conflicts_with = "controls")]
+    pub quick: bool,
+    /// Print one `atrous train …` command per run still needed (one per line, for GNU parallel,
+    /// xargs -P or a Slurm array) and exit without training.
+    #[arg(long, conflicts_with = "report_only")]
+    pub plan: bool,
+    /// Analyse the run folders that exist (nothing is trained), write the report, list missing runs.
+    #[arg(long)]
+    pub report_only: bool,
+    /// Retrain runs whose folder holds another recipe or engine revision (default: refuse and
+    /// name the difference).
+    #[arg(long)]
+    pub retrain: bool,
     /// Epochs of the learned-dilation search per seed (question 1), mixing the study's dilations;
     /// 0 skips it. Each search epoch costs about as many convolutions as one epoch per dilation.
     #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
@@ -54,10 +90,12 @@ pub struct StudyArgs {
 
 /// The study the flags describe, every value checked before anything is trained.
 fn plan(a: &StudyArgs) -> Result<StudyPlan> {
+    let (seeds, epochs) = if a.quick { (2, 1) } else { (a.seeds, a.epochs) };
     ensure!(!a.dilations.is_empty(), "--dilations needs at least one value");
-    ensure!(a.seeds > 0, "--seeds must be at least 1");
+    ensure!(seeds > 0, "--seeds must be at least 1");
+    ensure!(a.control_seeds > 0, "--control-seeds must be at least 1");
     ensure!(a.saliency_images > 0, "--saliency-images must be at least 1");
-    ensure!(a.epochs > 0, "--epochs must be at least 1");
+    ensure!(epochs > 0, "--epochs must be at least 1");
     ensure!(a.batch_size > 0, "--batch-size must be at least 1");
     ensure!(a.lr.is_finite() && a.lr > 0.0, "--lr must be a positive number, got {}", a.lr);
     a.data.validate()?;
@@ -66,13 +104,21 @@ fn plan(a: &StudyArgs) -> Result<StudyPlan> {
     sorted.sort_unstable();
     sorted.dedup();
     ensure!(sorted.len() == a.dilations.len(), "--dilations lists a value twice");
+    ensure!(
+        !a.controls || (a.dilations.contains(&1) && a.dilations.contains(&4)),
+        "--controls needs dilations 1 and 4 in --dilations"
+    );
     let mut plan = StudyPlan::reference(a.data.dir()?, a.out.clone());
     plan.dilations = a.dilations.clone();
-    plan.seeds = a.seeds;
+    plan.seeds = seeds;
+    plan.controls = a.controls;
+    plan.control_seeds = a.control_seeds;
+    plan.retrain = a.retrain;
     plan.recipe = TrainRecipe {
-        epochs: a.epochs,
+        epochs,
         batch_size: a.batch_size,
         lr: a.lr,
+        validation: a.validation,
         train_limit: a.data.train_limit,
         test_limit: a.data.test_limit,
         ..TrainRecipe::reference(1)
@@ -81,7 +127,7 @@ fn plan(a: &StudyArgs) -> Result<StudyPlan> {
     plan.search = (a.learn_epochs > 0).then(|| {
         let flags = LearnFlags {
             candidates: a.dilations.clone(),
-            seeds: a.seeds,
+            seeds,
             epochs: a.learn_epochs,
             batch_size: a.batch_size,
             lr: a.lr,
@@ -96,10 +142,144 @@ fn plan(a: &StudyArgs) -> Result<StudyPlan> {
     Ok(plan)
 }
 
+/// A word for a shell command line, single-quoted when it holds anything but safe characters.
+fn shell_word(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./,:=+@%".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn list(v: &[usize]) -> String {
+    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// The `atrous train` flags that reproduce `recipe` exactly (every recipe field spelled out, so
+/// the run folder records the recipe the study asks for).
+pub fn train_flags(recipe: &TrainRecipe) -> Vec<String> {
+    let mut f: Vec<String> = vec![
+        "--dilations".into(),
+        list(&recipe.net.dilations),
+        "--kernels".into(),
+        list(&recipe.net.kernels),
+        "--channels".into(),
+        list(&recipe.net.channels),
+        "--epochs".into(),
+        recipe.epochs.to_string(),
+        "--seed".into(),
+        recipe.seed.to_string(),
+        "--batch-size".into(),
+        recipe.batch_size.to_string(),
+        "--lr".into(),
+        recipe.lr.to_string(),
+        "--momentum".into(),
+        recipe.momentum.to_string(),
+        "--weight-decay".into(),
+        recipe.weight_decay.to_string(),
+        "--optimizer".into(),
+        recipe.optimizer.name().to_string(),
+        "--validation".into(),
+        recipe.validation.to_string(),
+    ];
+    if let Some(n) = recipe.train_limit {
+        f.extend(["--train-limit".into(), n.to_string()]);
+    }
+    if let Some(n) = recipe.test_limit {
+        f.extend(["--test-limit".into(), n.to_string()]);
+    }
+    f
+}
+
+/// The command line that trains one planned run.
+fn train_command(a: &StudyArgs, run: &PlannedRun) -> String {
+    let mut words = vec!["atrous".to_string(), "train".to_string()];
+    words.extend(train_flags(&run.recipe));
+    if let Some(dir) = &a.data.data {
+        words.extend(["--data".into(), dir.display().to_string()]);
+    }
+    if a.threads > 0 {
+        words.extend(["--threads".into(), a.threads.to_string()]);
+    }
+    match run.state {
+        RunState::Partial { .. } if run.dir.checkpoint_path().exists() => words.push("--resume".into()),
+        RunState::Missing | RunState::Partial { .. } if run.dir.holds_run() => words.push("--retrain".into()),
+        RunState::Stale { .. } => words.push("--retrain".into()),
+        _ => {}
+    }
+    words.extend(["--quiet".into(), "--out".into(), run.dir.path().display().to_string()]);
+    words.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ")
+}
+
 /// Runs `atrous study`.
 pub fn run(args: &StudyArgs) -> Result<()> {
     let plan = plan(args)?;
+    let evaluated = if plan.recipe.validation > 0 { "validation" } else { "test" };
+    let progress = Progress::new(args.quiet).evaluating(evaluated);
+    if args.plan {
+        let todo = plan_runs(&plan)?;
+        for run in &todo {
+            println!("{}", train_command(args, run));
+        }
+        if !args.quiet {
+            eprintln!(
+                "study: {} of {} runs to train; then `atrous study --report-only` with the same flags",
+                todo.len(),
+                plan.runs().len()
+            );
+        }
+        return Ok(());
+    }
     crate::set_threads(args.threads)?;
-    run_study(&plan, &Progress::new(args.quiet))?;
+    if args.report_only {
+        let (_, missing) = report_only(&plan, &progress)?;
+        if !args.quiet && !missing.is_empty() {
+            eprintln!("study: {} run(s) missing:", missing.len());
+            for m in &missing {
+                eprintln!("  {} ({})", m.dir.path().display(), describe(&m.state));
+            }
+        }
+        return Ok(());
+    }
+    run_study(&plan, &progress)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd_train::{TrainArgs, recipe};
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Train {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+
+    #[test]
+    fn printed_train_flags_reproduce_every_arm_recipe() {
+        let mut plan = StudyPlan::reference(PathBuf::from("data/mnist"), PathBuf::from("runs/x"));
+        plan.controls = true;
+        plan.recipe.train_limit = Some(300);
+        plan.recipe.test_limit = Some(200);
+        for (arm, seed) in plan.runs() {
+            let want = arm.run_recipe(seed);
+            let mut argv = vec!["train".to_string()];
+            argv.extend(train_flags(&want));
+            argv.extend(["--out".into(), "x".into()]);
+            let parsed = Train::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+            let got = recipe(&parsed.args).unwrap();
+            assert_eq!(got, want, "arm {} seed {seed}", arm.name);
+            assert_eq!(got.to_json(), want.to_json());
+        }
+    }
+
+    #[test]
+    fn shell_words_quote_what_a_shell_would_split() {
+        assert_eq!(shell_word("runs/study/d1-s0"), "runs/study/d1-s0");
+        assert_eq!(shell_word("my runs/x"), "'my runs/x'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
 }

@@ -1,11 +1,13 @@
 //! `atrous train`: trains a DilNet on MNIST into a run folder (see `atrous_study::train_run`).
+//! Every recipe field has a flag, so `atrous study --plan` can spell out each run it needs as one
+//! `atrous train` command whose folder the study then reuses.
 
 use crate::data::DataArgs;
 use crate::progress::Progress;
 use anyhow::{Result, bail, ensure};
 use atrous_autograd::nn::DilNetConfig;
 use atrous_autograd::optim::OptimizerKind;
-use atrous_study::data::load_splits;
+use atrous_study::data::RunData;
 use atrous_study::{RunDir, RunOptions, RunOutcome, StudyError, TrainRecipe, train_run};
 use std::path::PathBuf;
 
@@ -36,6 +38,9 @@ pub struct TrainArgs {
     /// Per-layer dilations, e.g. 1,2,4.
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub dilations: Option<Vec<usize>>,
+    /// Per-layer kernel sides (odd), e.g. 5,5,5; padding d·(k−1)/2 keeps the size.
+    #[arg(long, value_delimiter = ',', default_values_t = [3, 3, 3])]
+    pub kernels: Vec<usize>,
     /// Output channels of the three conv layers.
     #[arg(long, value_delimiter = ',', default_value = "16,32,64", allow_negative_numbers = true)]
     pub channels: Vec<usize>,
@@ -60,6 +65,11 @@ pub struct TrainArgs {
     /// Optimiser.
     #[arg(long, value_enum, default_value_t = OptimizerArg::Sgd)]
     pub optimizer: OptimizerArg,
+    /// Training images held out as a validation split (a fixed permutation of the training
+    /// file, the same for every seed); every epoch is then evaluated on it and the test set once,
+    /// at the end. 0: no split, the test set is evaluated after every epoch.
+    #[arg(long, default_value_t = 0)]
+    pub validation: usize,
     /// Worker threads (0: one per core). Results do not depend on it.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub threads: usize,
@@ -72,6 +82,9 @@ pub struct TrainArgs {
     /// Continue the run in --out from its last checkpoint.
     #[arg(long)]
     pub resume: bool,
+    /// Delete the run in --out (model, metrics, checkpoint) and train it afresh.
+    #[arg(long, conflicts_with = "resume")]
+    pub retrain: bool,
     /// Stop after this many epochs of this invocation (testing interrupted runs).
     #[arg(long, hide = true)]
     pub stop_after: Option<usize>,
@@ -89,6 +102,9 @@ pub fn recipe(a: &TrainArgs) -> Result<TrainRecipe> {
     };
     let channels: [usize; 3] =
         a.channels.clone().try_into().map_err(|_| anyhow::anyhow!("--channels takes three values"))?;
+    let kernels: [usize; 3] =
+        a.kernels.clone().try_into().map_err(|_| anyhow::anyhow!("--kernels takes three values"))?;
+    ensure!(kernels.iter().all(|k| k % 2 == 1), "--kernels must be odd, got {:?}", a.kernels);
     ensure!(a.epochs > 0, "--epochs must be at least 1");
     ensure!(a.batch_size > 0, "--batch-size must be at least 1");
     ensure!(a.lr.is_finite() && a.lr > 0.0, "--lr must be a positive number, got {}", a.lr);
@@ -101,7 +117,7 @@ pub fn recipe(a: &TrainArgs) -> Result<TrainRecipe> {
     a.data.validate()?;
     crate::check_threads(a.threads)?;
     let recipe = TrainRecipe {
-        net: DilNetConfig { channels, dilations, ..DilNetConfig::reference(1) },
+        net: DilNetConfig { channels, dilations, kernels, ..DilNetConfig::reference(1) },
         epochs: a.epochs,
         seed: a.seed,
         batch_size: a.batch_size,
@@ -109,6 +125,7 @@ pub fn recipe(a: &TrainArgs) -> Result<TrainRecipe> {
         momentum: a.momentum,
         weight_decay: a.weight_decay,
         optimizer: a.optimizer.into(),
+        validation: a.validation,
         train_limit: a.data.train_limit,
         test_limit: a.data.test_limit,
     };
@@ -120,6 +137,9 @@ pub fn recipe(a: &TrainArgs) -> Result<TrainRecipe> {
 pub fn run(args: &TrainArgs) -> Result<()> {
     let recipe = recipe(args)?;
     let dir = RunDir::new(&args.out);
+    if args.retrain {
+        dir.clear()?;
+    }
     if !args.resume && dir.holds_run() {
         bail!(
             "{} already holds a run; pass --resume to continue it, or choose another --out",
@@ -128,17 +148,28 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
     crate::set_threads(args.threads)?;
     let data_dir = args.data.dir()?;
-    let (train, test) = load_splits(&data_dir, recipe.train_limit, recipe.test_limit)?;
-    let progress = Progress::new(args.quiet);
+    let data = RunData::load(&data_dir, &recipe)?;
+    let progress =
+        Progress::new(args.quiet).evaluating(if recipe.validation > 0 { "validation" } else { "test" });
     let options = RunOptions { resume: args.resume, stop_after: args.stop_after };
-    match train_run(&recipe, &dir, &train, &test, options, &progress) {
+    match train_run(&recipe, &dir, &data, options, &progress) {
         Ok(RunOutcome::AlreadyComplete) => {
             if !args.quiet {
                 eprintln!("run in {} already has all {} epochs", args.out.display(), recipe.epochs);
             }
             Ok(())
         }
-        Ok(RunOutcome::Trained { .. }) => Ok(()),
+        Ok(RunOutcome::Trained { epochs_done }) => {
+            if !args.quiet
+                && recipe.validation > 0
+                && epochs_done == recipe.epochs
+                && let Some(m) = dir.read_metrics()?
+                && let Some(acc) = m.test_accuracy
+            {
+                eprintln!("test accuracy {acc:.4} (evaluated once, after the last epoch)");
+            }
+            Ok(())
+        }
         Err(e @ (StudyError::RecipeMismatch { .. } | StudyError::Read { .. })) if args.resume => {
             Err(anyhow::Error::new(e).context("--resume"))
         }

@@ -162,6 +162,8 @@ fn study_writes_report_tables_and_figures_and_reuses_finished_runs() {
         "1",
         "--train-limit",
         "512",
+        "--validation",
+        "200",
         "--test-limit",
         "200",
         "--saliency-images",
@@ -173,8 +175,8 @@ fn study_writes_report_tables_and_figures_and_reuses_finished_runs() {
     let o = atrous(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
-    assert!(report.contains("| 1 |") && report.contains("| 2 |"), "{report}");
-    assert!(report.contains("paired t"), "{report}");
+    assert!(report.contains("| d1 |") && report.contains("| d2 |"), "{report}");
+    assert!(report.contains("Welch p") && report.contains("d=2 vs d=1: "), "{report}");
     assert!(report.contains("learned dilations"), "the learned-dilation section is missing:\n{report}");
     let seed0: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("learn/seed-0.json")).unwrap()).unwrap();
@@ -187,7 +189,7 @@ fn study_writes_report_tables_and_figures_and_reuses_finished_runs() {
     let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     assert_eq!(runs.lines().count(), 1 + 4, "header + 2 dilations × 2 seeds:\n{runs}");
     assert_eq!(std::fs::read_to_string(out.join("summary.csv")).unwrap().lines().count(), 1 + 2);
-    for name in ["class_models_d1.png", "saliency_d2.png"] {
+    for name in ["class_models_d1.png", "saliency_d2.png", "forest.png", "seeds.png", "curves.png"] {
         assert!(out.join("figures").join(name).exists(), "missing {name}");
     }
     // Same seed, same shapes: d=1 and d=2 runs start from identical weights, so their first

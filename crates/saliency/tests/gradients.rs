@@ -24,6 +24,7 @@ fn linear_dilnet(rng: &mut Rng) -> DilNet {
     let config = DilNetConfig {
         channels: [1, 1, 1],
         dilations: [2, 1, 3],
+        kernels: [3, 3, 3],
         hidden: 49,
         classes: 10,
         side: SIDE,

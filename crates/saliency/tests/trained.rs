@@ -15,6 +15,7 @@ fn trained() -> (DilNet, Mnist) {
     let config = DilNetConfig {
         channels: [8, 16, 16],
         dilations: [2, 2, 2],
+        kernels: [3, 3, 3],
         hidden: 64,
         classes: 10,
         side: 28,

@@ -18,8 +18,8 @@ impl Observer for Lines {
 
     fn epoch_finished(&self, r: &EpochRecord) {
         println!(
-            "  epoch {}: train loss {:.3}, evaluation accuracy {:.3}",
-            r.epoch, r.train_loss, r.test_accuracy
+            "  epoch {}: train loss {:.3}, validation accuracy {:.3}",
+            r.epoch, r.train_loss, r.val_accuracy
         );
     }
 }
@@ -31,21 +31,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     plan.dilations = vec![1, 2];
     plan.seeds = 2;
     plan.recipe.epochs = 1;
+    plan.recipe.validation = 500;
     plan.recipe.train_limit = Some(2000);
     plan.recipe.test_limit = Some(500);
     plan.saliency_images = 50;
     plan.search = None;
     let analysis = run_study(&plan, &Lines)?;
     for row in &analysis.rows {
+        let delta = row.comparison.as_ref().map_or(0.0, |c| c.diff);
         println!(
-            "d={}: accuracy {:.2}% ± {:.2} over {} seeds, Δ vs d={} {:+.2} pp",
-            row.dilation,
-            100.0 * row.accuracy_mean,
-            100.0 * row.accuracy_sd,
+            "{}: test accuracy {:.2}% over {} seeds, Δ vs {} {:+.2} pp",
+            row.arm.label,
+            100.0 * row.test_mean,
             row.n,
             analysis.baseline,
-            100.0 * row.delta
+            100.0 * delta
         );
+        if let Some(c) = &row.comparison {
+            println!("  {}", c.sentence);
+        }
     }
     println!("report: {}", plan.out.join("REPORT.md").display());
     Ok(())

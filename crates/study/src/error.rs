@@ -87,6 +87,14 @@ pub enum StudyError {
         /// Epochs saved before.
         epochs_done: usize,
     },
+    /// A figure could not be drawn.
+    #[error("cannot draw {}: {message}", path.display())]
+    Figure {
+        /// The figure's file.
+        path: PathBuf,
+        /// The plotting library's message.
+        message: String,
+    },
     /// A run the analysis needs has not been trained.
     #[error("run {} is missing or unfinished", dir.display())]
     MissingRun {

@@ -7,9 +7,12 @@
 //!   subset);
 //! - a [`RunDir`] is the folder of one run (`model.safetensors`, `metrics.json`,
 //!   `checkpoint.safetensors`); [`train_run`] trains a recipe into it, resumably;
-//! - a [`StudyPlan`] is dilations × seeds under one recipe, plus what to measure;
-//!   [`run_study`] trains what is missing, measures every run and returns a [`StudyAnalysis`]
-//!   (every number of the report), which [`report`] renders to `REPORT.md` and CSV tables;
+//! - a [`StudyPlan`] is a list of arms ([`Arm`]: the main grid of dilations, optionally the
+//!   control arms) × seeds under one recipe and one train/validation split ([`data`]), plus
+//!   what to measure; [`run_study`] trains what is missing, measures every run and returns a
+//!   [`StudyAnalysis`] (every number of the report, from [`stats`]), which [`report`] renders to
+//!   `REPORT.md` and CSV tables and [`figures`] to PNG/SVG; [`plan_runs`] lists the runs still
+//!   needed (one `atrous train` command each) and [`report_only`] analyses whatever exists;
 //! - a [`SearchPlan`] learns the dilation by gradient descent ([`search`]).
 //!
 //! Progress goes to an [`Observer`]; [`Silent`] ignores it.
@@ -22,10 +25,12 @@
 //! plan.dilations = vec![1, 2];
 //! plan.seeds = 2;
 //! plan.recipe.epochs = 1;
+//! plan.recipe.validation = 500;
 //! plan.recipe.train_limit = Some(2000);
 //! plan.search = None;
 //! let analysis = run_study(&plan, &Silent)?;
-//! println!("d=2 − d=1: {:+.2} pp", 100.0 * analysis.rows[1].delta);
+//! let d2 = analysis.row("d2").and_then(|r| r.comparison.as_ref()).expect("d=2 is compared");
+//! println!("d=2 − d=1: {:+.2} pp ({})", 100.0 * d2.diff, d2.sentence);
 //! # Ok::<(), atrous_study::StudyError>(())
 //! ```
 #![warn(missing_docs)]
@@ -34,9 +39,10 @@
 pub mod analysis;
 pub mod data;
 mod error;
+pub mod figures;
 pub mod measure;
 mod observer;
-mod plan;
+pub mod plan;
 mod recipe;
 pub mod report;
 mod run;
@@ -45,8 +51,23 @@ pub mod stats;
 
 pub use analysis::StudyAnalysis;
 pub use error::{Result, StudyError};
-pub use observer::{Observer, Silent};
-pub use plan::{StudyPlan, run_study};
+pub use observer::{Observer, RunProgress, Silent};
+pub use plan::{Arm, Family, PlannedRun, StudyPlan, plan_runs, report_only, run_study};
 pub use recipe::TrainRecipe;
-pub use run::{Metrics, RunDir, RunOptions, RunOutcome, read_model_file, train_run};
+pub use run::{Metrics, RunDir, RunOptions, RunOutcome, RunState, read_model_file, train_run};
+
+/// The engine revision of this build: a hash of the sources of the crates that decide training
+/// arithmetic (`atrous-tensor`, `atrous-conv`, `atrous-autograd`: their `src` trees and
+/// manifests), computed at build time (`build.rs`). A run folder records the revision that
+/// trained it, and a study reuses a run only under the same revision. Float results also depend
+/// on the instruction set the binary was built for (see the README), which the revision does
+/// not capture; the report records the machine.
+pub const ENGINE_REVISION: &str = env!("ATROUS_ENGINE_REVISION");
+
+/// The git commit this binary was built from, when the build could ask git (provenance only:
+/// uncommitted changes are not reflected; [`ENGINE_REVISION`] is what reuse relies on).
+pub fn git_commit() -> Option<&'static str> {
+    let c = env!("ATROUS_GIT_COMMIT");
+    (!c.is_empty()).then_some(c)
+}
 pub use search::{SearchPlan, SearchRecord, run_search};

@@ -2,9 +2,11 @@
 //! its saliency maps sit on the digit (share on ink, spread, graph-cut localisation); plus the
 //! class models and saliency pictures of one run per dilation.
 
-use crate::Result;
-use crate::plan::StudyPlan;
+use crate::plan::{Arm, Family, StudyPlan};
+use crate::run::Metrics;
+use crate::{Result, StudyError};
 use atrous_autograd::Classifier;
+use atrous_autograd::checkpoint::EpochRecord;
 use atrous_autograd::train::{EVAL_BATCH, evaluate};
 use atrous_saliency::class_model::{class_models, mean_image};
 use atrous_saliency::localize::localize;
@@ -16,17 +18,9 @@ use atrous_tensor::mnist::MnistSplit;
 /// Images per forward/backward pass of the saliency measurements.
 const SALIENCY_BATCH: usize = 250;
 
-/// What one trained run measured.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RunResult {
-    /// Dilation of every conv layer.
-    pub dilation: usize,
-    /// Seed.
-    pub seed: u64,
-    /// Test accuracy.
-    pub accuracy: f64,
-    /// Per test image: classified correctly.
-    pub correct: Vec<bool>,
+/// How a run's saliency maps sit on the digits (main-grid runs).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Look {
     /// Mean share of saliency mass on the digit's ink.
     pub ink_share: f64,
     /// Mean saliency-weighted distance from the saliency centroid, in pixels.
@@ -35,15 +29,38 @@ pub struct RunResult {
     pub box_iou: f64,
     /// Mean mask IoU of the graph-cut foreground with the ink.
     pub mask_iou: f64,
-    /// Mean wall time of a training epoch.
-    pub mean_epoch_seconds: f64,
 }
 
-/// Class-model results of one dilation (the seed-0 model).
+/// What one trained run measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunResult {
+    /// The arm's name.
+    pub arm: String,
+    /// Dilation of every conv layer (main-grid arms).
+    pub dilation: Option<usize>,
+    /// Seed.
+    pub seed: u64,
+    /// Validation accuracy after the last epoch (`None` without a validation split).
+    pub val_accuracy: Option<f64>,
+    /// Test accuracy, from the run's single test evaluation (`metrics.json`).
+    pub test_accuracy: f64,
+    /// Test loss.
+    pub test_loss: f64,
+    /// The per-epoch records (learning curves).
+    pub history: Vec<EpochRecord>,
+    /// Per test image: classified correctly (main-grid runs; empty for controls).
+    pub correct: Vec<bool>,
+    /// Saliency statistics (main-grid runs).
+    pub look: Option<Look>,
+    /// Wall time of the run's training epochs.
+    pub train_seconds: f64,
+}
+
+/// Class-model results of one main-grid arm (the seed-0 model).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClassModelResult {
-    /// Dilation.
-    pub dilation: usize,
+    /// The arm's name.
+    pub arm: String,
     /// `S_c` reached by each class model.
     pub scores: Vec<f32>,
     /// Softmax probability of each class model.
@@ -74,15 +91,36 @@ pub fn map_statistics(image: &[f32], map: &[f32], side: usize, ink_threshold: f3
     (on_ink / total, spread)
 }
 
-/// Measures the trained run `(d, seed)` of `plan` on `test`: correctness on every image, and
-/// saliency statistics on the first `plan.saliency_images`.
-pub fn measure_run(plan: &StudyPlan, d: usize, seed: u64, test: &MnistSplit) -> Result<RunResult> {
-    let dir = plan.run_dir(d, seed);
+/// The result of the complete run `seed` of `arm`: its recorded accuracies and history; for
+/// main-grid arms also correctness on every test image and saliency statistics on the first
+/// `plan.saliency_images` test images.
+pub fn measure_run(
+    plan: &StudyPlan,
+    arm: &Arm,
+    seed: u64,
+    metrics: &Metrics,
+    test: &MnistSplit,
+) -> Result<RunResult> {
+    let dir = plan.arm_dir(&arm.name, seed);
+    let missing = || StudyError::MissingRun { dir: dir.path().to_path_buf() };
+    let split = metrics.evaluated_per_epoch == "validation";
+    let mut result = RunResult {
+        arm: arm.name.clone(),
+        dilation: arm.dilation,
+        seed,
+        val_accuracy: metrics.epochs.last().filter(|_| split).map(|r| r.val_accuracy),
+        test_accuracy: metrics.test_accuracy.ok_or_else(missing)?,
+        test_loss: metrics.test_loss.ok_or_else(missing)?,
+        history: metrics.epochs.clone(),
+        correct: Vec::new(),
+        look: None,
+        train_seconds: metrics.epochs.iter().map(|e| e.seconds).sum(),
+    };
+    if arm.family != Family::Main {
+        return Ok(result);
+    }
     let model = dir.read_model()?;
-    let metrics = dir.read_metrics()?;
-    let epoch_seconds: Vec<f64> =
-        metrics.map(|m| m.epochs.iter().map(|e| e.seconds).collect()).unwrap_or_default();
-    let eval = evaluate(&model, test, EVAL_BATCH)?;
+    result.correct = evaluate(&model, test, EVAL_BATCH)?.correct;
     let k = plan.saliency_images.min(test.n);
     let side = model.input_dims()[2];
     let pixels = side * side;
@@ -102,46 +140,44 @@ pub fn measure_run(plan: &StudyPlan, d: usize, seed: u64, test: &MnistSplit) -> 
         }
     }
     let k = k.max(1) as f64;
-    Ok(RunResult {
-        dilation: d,
-        seed,
-        accuracy: eval.accuracy,
-        correct: eval.correct,
+    result.look = Some(Look {
         ink_share: ink_share / k,
         spread: spread / k,
         box_iou: box_iou / k,
         mask_iou: mask_iou / k,
-        mean_epoch_seconds: epoch_seconds.iter().sum::<f64>() / epoch_seconds.len().max(1) as f64,
-    })
+    });
+    Ok(result)
 }
 
 /// Images in each dilation's saliency sheet.
 pub const SHEET_IMAGES: usize = 16;
 
-/// Class models and a saliency sheet of the seed-0 model of dilation `d`, written to
-/// `figures/class_models_dD.png` and `figures/saliency_dD.png`.
+/// Class models and a saliency sheet of the seed-0 model of a main-grid arm, written to
+/// `figures/class_models_ARM.png` and `figures/saliency_ARM.png` (`ARM` = `dD`). The class
+/// models start from the mean image of `train` (the training file).
 pub fn figures(
     plan: &StudyPlan,
-    d: usize,
+    arm: &Arm,
     train: &MnistSplit,
     test: &MnistSplit,
 ) -> Result<ClassModelResult> {
-    let model = plan.run_dir(d, 0).read_model()?;
+    let model = plan.arm_dir(&arm.name, 0).read_model()?;
+    let name = &arm.name;
     let side = model.input_dims()[2];
     let mean = mean_image(train)?;
     let classes: Vec<usize> = (0..model.classes()).collect();
     let cm = class_models(&model, &mean, &classes, &plan.class_model)?;
     let fig = plan.out.join("figures");
     write_png(
-        &fig.join(format!("class_models_d{d}.png")),
+        &fig.join(format!("class_models_{name}.png")),
         &class_model_grid(cm.images.as_slice(), mean.as_slice(), side, 3),
     )?;
     let shown: Vec<usize> = (0..SHEET_IMAGES.min(test.n)).collect();
     let b = test.batch(&shown);
     let s = saliency_maps(&model, &b.x, Target::Label, Some(&b.labels))?;
     write_png(
-        &fig.join(format!("saliency_d{d}.png")),
+        &fig.join(format!("saliency_{name}.png")),
         &saliency_sheet(b.x.as_slice(), s.maps.as_slice(), side, 8, 3),
     )?;
-    Ok(ClassModelResult { dilation: d, scores: cm.scores, probabilities: cm.probabilities })
+    Ok(ClassModelResult { arm: name.clone(), scores: cm.scores, probabilities: cm.probabilities })
 }

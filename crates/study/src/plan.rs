@@ -1,32 +1,104 @@
-//! A dilation study: which runs it trains (dilations × seeds under one recipe), what it measures
-//! on them, and the runner that trains what is missing, measures everything and writes the
-//! report. Every run is a [`RunDir`] under the study folder (`dD-sS`), so a study can be stopped
-//! and started again: finished runs are reused only when their recorded recipe is the study's,
-//! interrupted ones resume from their checkpoint.
+//! A dilation study: which runs it trains, what it measures on them, and the runner.
+//!
+//! A plan is a list of **arms**, each a recipe run with seeds `0..seeds`:
+//! - the **main grid**: one arm per dilation `d` (every conv layer dilated by `d`, 3×3 kernels),
+//!   the first one the baseline;
+//! - the **controls** ([`StudyPlan::controls`]): receptive-field-matched undilated networks
+//!   (5×5, 7×7, 9×9 kernels span what 3×3 spans at d = 2, 3, 4), the hybrid dilations (1, 2, 3)
+//!   next to (2, 2, 2), d ∈ {1, 4} at [`LONG_EPOCHS`] epochs, and d = 4 at the learning rates
+//!   [`CONTROL_LRS`], each with [`StudyPlan::control_seeds`] seeds.
+//!
+//! Every run is a [`RunDir`] under the study folder (`dD-sS` for the main grid, `ARM-sS` for a
+//! control), so a study can be stopped and started again, or spread over machines: finished
+//! runs are reused only when their recorded recipe and engine revision are the current ones
+//! (otherwise the runner refuses and names the field, or retrains with
+//! [`StudyPlan::retrain`]); interrupted ones resume from their checkpoint. [`plan_runs`] lists
+//! what is left to train, [`report_only`] analyses whatever folders exist.
 
 use crate::analysis::{LearnedAnalysis, StudyAnalysis};
-use crate::data::load_splits;
-use crate::measure::{figures, measure_run};
-use crate::observer::Observer;
+use crate::data::RunData;
+use crate::measure::{RunResult, figures, measure_run};
+use crate::observer::{Observer, RunProgress};
 use crate::recipe::{TrainRecipe, check_dilation_list};
 use crate::report::write_report;
-use crate::run::{RunDir, RunOptions, train_run};
-use crate::search::{SearchPlan, run_search};
+use crate::run::{RunDir, RunOptions, RunState, train_run};
+use crate::search::{SearchPlan, existing_records, run_search};
 use crate::{Result, StudyError};
 use atrous_saliency::class_model::ClassModelConfig;
 use atrous_saliency::localize::LocalizeConfig;
+use atrous_tensor::mnist::Mnist;
 use std::path::PathBuf;
+use std::time::Instant;
+
+/// Epochs of the long-budget control arms.
+pub const LONG_EPOCHS: usize = 10;
+/// Learning rates of the step-size control arms (d = 4).
+pub const CONTROL_LRS: [f32; 2] = [0.02, 0.01];
+/// Seeds per control arm in the reference study.
+pub const CONTROL_SEEDS: u64 = 5;
+/// Seeds per main-grid arm in the reference study.
+pub const MAIN_SEEDS: u64 = 10;
+/// Validation images in the reference study (of MNIST's 60,000 training images).
+pub const VALIDATION_IMAGES: usize = 10_000;
+
+/// Which family of comparisons an arm belongs to (Holm's correction runs per family).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// The main grid: one dilation in every layer.
+    Main,
+    /// A control arm.
+    Control,
+}
+
+/// One arm: a recipe trained with seeds `0..seeds`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arm {
+    /// Short name, the prefix of its run folders (`d2`, `k5`, `d123`, `d4-e10`, `d4-lr0.02`).
+    pub name: String,
+    /// What it is, for the report ("d=2", "5×5 kernels, d=1", …).
+    pub label: String,
+    /// The family.
+    pub family: Family,
+    /// The recipe (seed 0; each run sets its own seed).
+    pub recipe: TrainRecipe,
+    /// Seeds `0..seeds`.
+    pub seeds: u64,
+    /// The arm it is compared with, by name (`None` for the study's baseline).
+    pub baseline: Option<String>,
+    /// The dilation of a main-grid arm (every layer), for the trend test.
+    pub dilation: Option<usize>,
+}
+
+impl Arm {
+    /// The recipe of this arm's run with `seed`.
+    pub fn run_recipe(&self, seed: u64) -> TrainRecipe {
+        TrainRecipe { seed, ..self.recipe.clone() }
+    }
+
+    /// Parameters of the arm's network.
+    pub fn parameter_count(&self) -> usize {
+        self.recipe.net.param_shapes().iter().map(|s| s.iter().product::<usize>()).sum()
+    }
+}
 
 /// Everything a study does, decided before any tensor is touched.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StudyPlan {
-    /// Dilations compared (every conv layer of a run uses one); the first is the baseline.
+    /// Dilations of the main grid (every conv layer of a run uses one); the first is the baseline.
     pub dilations: Vec<usize>,
-    /// Seeds `0..seeds` per dilation; runs with the same seed share initial weights and data order.
+    /// Seeds `0..seeds` per main-grid dilation; runs with the same seed share initial weights
+    /// and data order.
     pub seeds: u64,
-    /// The recipe of every run; each run sets its own dilations and seed.
+    /// The recipe of every main-grid run (each run sets its own dilations and seed); the
+    /// controls change one thing each. Its data settings (validation, limits) hold for all arms.
     pub recipe: TrainRecipe,
-    /// Test images used for saliency statistics and localisation.
+    /// Whether the control arms run too.
+    pub controls: bool,
+    /// Seeds per control arm.
+    pub control_seeds: u64,
+    /// Retrain runs whose folder holds another recipe or engine revision (else refuse).
+    pub retrain: bool,
+    /// Test images used for saliency statistics and localisation (main grid).
     pub saliency_images: usize,
     /// Class-model settings.
     pub class_model: ClassModelConfig,
@@ -41,11 +113,12 @@ pub struct StudyPlan {
 }
 
 impl StudyPlan {
-    /// The reference study: d = 1..4 × 3 seeds, the reference recipe, saliency on 1,000 test
-    /// images, the paper's class-model and localisation settings, and a one-epoch search over the
-    /// same dilations.
+    /// The reference study: d = 1..4 × [`MAIN_SEEDS`] seeds, the reference recipe (3 epochs)
+    /// with a [`VALIDATION_IMAGES`] validation split, no controls (set [`StudyPlan::controls`]),
+    /// saliency on 1,000 test images, the paper's class-model and localisation settings, and a
+    /// one-epoch search over the same dilations.
     pub fn reference(data_dir: PathBuf, out: PathBuf) -> Self {
-        let recipe = TrainRecipe::reference(1);
+        let recipe = TrainRecipe { validation: VALIDATION_IMAGES, ..TrainRecipe::reference(1) };
         let dilations = vec![1, 2, 3, 4];
         let search = SearchPlan {
             candidates: dilations.clone(),
@@ -61,8 +134,11 @@ impl StudyPlan {
         };
         StudyPlan {
             dilations,
-            seeds: 3,
+            seeds: MAIN_SEEDS,
             recipe,
+            controls: false,
+            control_seeds: CONTROL_SEEDS,
+            retrain: false,
             saliency_images: 1000,
             class_model: ClassModelConfig::default(),
             localize: LocalizeConfig::default(),
@@ -72,7 +148,12 @@ impl StudyPlan {
         }
     }
 
-    /// The recipe of run `(d, seed)`.
+    /// The baseline dilation (the first of the main grid).
+    pub fn baseline(&self) -> usize {
+        self.dilations[0]
+    }
+
+    /// The recipe of main-grid run `(d, seed)`.
     pub fn run_recipe(&self, d: usize, seed: u64) -> TrainRecipe {
         let mut recipe = self.recipe.clone();
         recipe.net.dilations = [d; 3];
@@ -80,27 +161,87 @@ impl StudyPlan {
         recipe
     }
 
-    /// The folder of run `(d, seed)`.
+    /// The folder of main-grid run `(d, seed)`.
     pub fn run_dir(&self, d: usize, seed: u64) -> RunDir {
-        RunDir::new(self.out.join(format!("d{d}-s{seed}")))
+        self.arm_dir(&format!("d{d}"), seed)
     }
 
-    /// Every run of the plan, dilation-major.
-    pub fn runs(&self) -> Vec<(usize, u64)> {
-        self.dilations.iter().flat_map(|&d| (0..self.seeds).map(move |s| (d, s))).collect()
+    /// The folder of run `seed` of arm `name`.
+    pub fn arm_dir(&self, name: &str, seed: u64) -> RunDir {
+        RunDir::new(self.out.join(format!("{name}-s{seed}")))
+    }
+
+    /// Every arm: the main grid, then the controls when asked for.
+    pub fn arms(&self) -> Vec<Arm> {
+        let base = format!("d{}", self.baseline());
+        let main = |d: usize| Arm {
+            name: format!("d{d}"),
+            label: format!("d={d}"),
+            family: Family::Main,
+            recipe: self.run_recipe(d, 0),
+            seeds: self.seeds,
+            baseline: (d != self.baseline()).then(|| base.clone()),
+            dilation: Some(d),
+        };
+        let mut arms: Vec<Arm> = self.dilations.iter().map(|&d| main(d)).collect();
+        if !self.controls {
+            return arms;
+        }
+        let control = |name: String, label: String, recipe: TrainRecipe, baseline: &str| Arm {
+            name,
+            label,
+            family: Family::Control,
+            recipe,
+            seeds: self.control_seeds,
+            baseline: Some(baseline.to_string()),
+            dilation: None,
+        };
+        for (k, d_matched) in [(5, 2), (7, 3), (9, 4)] {
+            let mut r = self.run_recipe(1, 0);
+            r.net.kernels = [k; 3];
+            arms.push(control(
+                format!("k{k}"),
+                format!("{k}×{k} kernels, d=1 (field of 3×3 at d={d_matched})"),
+                r,
+                &base,
+            ));
+        }
+        let mut hybrid = self.run_recipe(1, 0);
+        hybrid.net.dilations = [1, 2, 3];
+        arms.push(control("d123".into(), "dilations (1,2,3)".into(), hybrid, &base));
+        let long = |d: usize| TrainRecipe { epochs: LONG_EPOCHS, ..self.run_recipe(d, 0) };
+        arms.push(control("d1-e10".into(), format!("d=1, {LONG_EPOCHS} epochs"), long(1), &base));
+        arms.push(control("d4-e10".into(), format!("d=4, {LONG_EPOCHS} epochs"), long(4), "d1-e10"));
+        for lr in CONTROL_LRS {
+            let r = TrainRecipe { lr, ..self.run_recipe(4, 0) };
+            arms.push(control(format!("d4-lr{lr}"), format!("d=4, lr {lr}"), r, &base));
+        }
+        arms
+    }
+
+    /// Every run of the plan, arm by arm: (arm, seed).
+    pub fn runs(&self) -> Vec<(Arm, u64)> {
+        self.arms().into_iter().flat_map(|a| (0..a.seeds).map(move |s| (a.clone(), s))).collect()
     }
 
     /// Refuses a plan that cannot work, before anything is trained.
     pub fn validate(&self) -> Result<()> {
         check_dilation_list("dilations", &self.dilations)?;
-        if self.seeds == 0 {
+        if self.seeds == 0 || (self.controls && self.control_seeds == 0) {
             return Err(StudyError::invalid("seeds", 0, "must be at least 1"));
         }
         if self.saliency_images == 0 {
             return Err(StudyError::invalid("saliency images", 0, "must be at least 1"));
         }
-        for &d in &self.dilations {
-            self.run_recipe(d, 0).validate()?;
+        if self.controls && !(self.dilations.contains(&1) && self.dilations.contains(&4)) {
+            return Err(StudyError::invalid(
+                "dilations",
+                format!("{:?}", self.dilations),
+                "must include 1 and 4 for the control arms",
+            ));
+        }
+        for arm in self.arms() {
+            arm.recipe.validate()?;
         }
         self.class_model.validate()?;
         self.localize.validate()?;
@@ -109,51 +250,182 @@ impl StudyPlan {
         }
         Ok(())
     }
+
+    /// Loads MNIST and splits it as the plan's recipe says (every arm uses the same data).
+    pub fn load_data(&self) -> Result<(RunData, atrous_tensor::mnist::MnistSplit)> {
+        let dir = &self.data_dir;
+        let mnist = Mnist::load(dir).map_err(|source| StudyError::Data { dir: dir.clone(), source })?;
+        let data = RunData::from_mnist(&mnist.train, mnist.test, &self.recipe);
+        Ok((data, mnist.train))
+    }
 }
 
-/// Runs the study: trains what is missing, measures every run, searches the dilation, writes
-/// `runs.csv`, `summary.csv`, `REPORT.md` and the figures, and returns the analysis.
-pub fn run_study(plan: &StudyPlan, observer: &dyn Observer) -> Result<StudyAnalysis> {
+/// A run the plan still needs, and how to get it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedRun {
+    /// The arm.
+    pub arm: Arm,
+    /// The seed.
+    pub seed: u64,
+    /// The run's recipe.
+    pub recipe: TrainRecipe,
+    /// Its folder.
+    pub dir: RunDir,
+    /// What the folder holds now (missing, partial, or stale when retraining).
+    pub state: RunState,
+}
+
+/// Every run not yet complete under its recipe and the running engine, in plan order. A folder
+/// holding another recipe or engine revision is an error naming the field, unless the plan
+/// retrains.
+pub fn plan_runs(plan: &StudyPlan) -> Result<Vec<PlannedRun>> {
     plan.validate()?;
-    let (train, test) = load_splits(&plan.data_dir, plan.recipe.train_limit, plan.recipe.test_limit)?;
-    let runs = plan.runs();
-    for (k, &(d, seed)) in runs.iter().enumerate() {
-        let (recipe, dir) = (plan.run_recipe(d, seed), plan.run_dir(d, seed));
-        if dir.is_complete(&recipe)? {
-            observer.message(&format!("study: reusing {}", dir.path().display()));
-            continue;
+    let mut todo = Vec::new();
+    for (arm, seed) in plan.runs() {
+        let (recipe, dir) = (arm.run_recipe(seed), plan.arm_dir(&arm.name, seed));
+        let state = dir.state(&recipe)?;
+        match &state {
+            RunState::Complete(_) => continue,
+            RunState::Stale { field, saved, requested } if !plan.retrain => {
+                return Err(StudyError::RecipeMismatch {
+                    dir: dir.path().to_path_buf(),
+                    field: field.clone(),
+                    saved: saved.clone(),
+                    requested: requested.clone(),
+                });
+            }
+            _ => {}
         }
-        observer.message(&format!(
-            "study: run {}/{}: training d={d} seed={seed} → {}",
-            k + 1,
-            runs.len(),
-            dir.path().display()
-        ));
-        let options = RunOptions { resume: dir.checkpoint_path().exists(), stop_after: None };
-        train_run(&recipe, &dir, &train, &test, options, observer)?;
+        todo.push(PlannedRun { arm, seed, recipe, dir, state });
     }
-    let mut results = Vec::new();
-    let mut class_models = Vec::new();
-    for &d in &plan.dilations {
-        observer.message(&format!("study: measuring d={d}"));
-        for seed in 0..plan.seeds {
-            results.push(measure_run(plan, d, seed, &test)?);
+    Ok(todo)
+}
+
+/// Runs the study: trains what is missing (resuming interrupted runs), measures every run,
+/// searches the dilation, writes `runs.csv`, `summary.csv`, `REPORT.md` and the figures, and
+/// returns the analysis.
+pub fn run_study(plan: &StudyPlan, observer: &dyn Observer) -> Result<StudyAnalysis> {
+    let todo = plan_runs(plan)?;
+    let (data, train_file) = plan.load_data()?;
+    let total_runs = plan.runs().len();
+    let work: usize = todo.iter().map(|r| r.recipe.epochs).sum();
+    let mut done_work = 0;
+    let start = Instant::now();
+    observer.message(&format!(
+        "study: {} of {total_runs} runs to train ({} already complete) → {}",
+        todo.len(),
+        total_runs - todo.len(),
+        plan.out.display()
+    ));
+    for (k, run) in todo.iter().enumerate() {
+        let progress = RunProgress {
+            index: k + 1,
+            count: todo.len(),
+            label: format!("{} seed {}", run.arm.label, run.seed),
+            dir: run.dir.path().to_path_buf(),
+            work_done: done_work,
+            work_total: work,
+            elapsed: start.elapsed().as_secs_f64(),
+        };
+        observer.run_started(&progress);
+        let resume = match &run.state {
+            RunState::Stale { .. } => {
+                run.dir.clear()?;
+                false
+            }
+            RunState::Partial { .. } => run.dir.checkpoint_path().exists(),
+            _ => false,
+        };
+        if !resume && run.dir.holds_run() {
+            run.dir.clear()?;
         }
-        class_models.push(figures(plan, d, &train, &test)?);
+        train_run(&run.recipe, &run.dir, &data, RunOptions { resume, stop_after: None }, observer)?;
+        done_work += run.recipe.epochs;
+    }
+    if !todo.is_empty() {
+        observer.message(&format!(
+            "study: trained {} run(s) in {:.0} s",
+            todo.len(),
+            start.elapsed().as_secs_f64()
+        ));
+    }
+    let (analysis, missing) = analyse(plan, &data, &train_file, true, observer)?;
+    if let Some(first) = missing.first() {
+        return Err(StudyError::MissingRun { dir: first.dir.path().to_path_buf() });
+    }
+    Ok(analysis)
+}
+
+/// Analyses whatever run folders of the plan are complete (nothing is trained; the
+/// learned-dilation section appears only when every search record exists), writes the report,
+/// and returns it with the runs still missing.
+pub fn report_only(plan: &StudyPlan, observer: &dyn Observer) -> Result<(StudyAnalysis, Vec<PlannedRun>)> {
+    plan.validate()?;
+    let (data, train_file) = plan.load_data()?;
+    analyse(plan, &data, &train_file, false, observer)
+}
+
+/// Measures the complete runs, analyses, writes the report; returns the runs not complete.
+fn analyse(
+    plan: &StudyPlan,
+    data: &RunData,
+    train_file: &atrous_tensor::mnist::MnistSplit,
+    train_search: bool,
+    observer: &dyn Observer,
+) -> Result<(StudyAnalysis, Vec<PlannedRun>)> {
+    let mut results: Vec<RunResult> = Vec::new();
+    let mut missing = Vec::new();
+    let mut class_models = Vec::new();
+    for arm in plan.arms() {
+        observer.message(&format!("study: measuring {}", arm.label));
+        for seed in 0..arm.seeds {
+            let (recipe, dir) = (arm.run_recipe(seed), plan.arm_dir(&arm.name, seed));
+            match dir.state(&recipe)? {
+                RunState::Complete(metrics) => {
+                    results.push(measure_run(plan, &arm, seed, &metrics, &data.test)?);
+                }
+                state => missing.push(PlannedRun { arm: arm.clone(), seed, recipe, dir, state }),
+            }
+        }
+        let seed0_done = results.iter().any(|r| r.arm == arm.name && r.seed == 0);
+        if arm.family == Family::Main && seed0_done {
+            class_models.push(figures(plan, &arm, train_file, &data.test)?);
+        }
     }
     let learned = match &plan.search {
         Some(search) => {
-            observer.message(&format!("study: learning the dilation ({} seed(s))", search.seeds));
-            let (s_train, s_test) = (limit(&train, search.train_limit), limit(&test, search.test_limit));
-            let records = run_search(search, &s_train, &s_test, observer)?;
-            Some(LearnedAnalysis::new(search, &records))
+            let records = if train_search {
+                observer.message(&format!("study: learning the dilation ({} seed(s))", search.seeds));
+                let s_train = limit(train_file, search.train_limit);
+                let s_test = limit(&data.test, search.test_limit);
+                Some(run_search(search, &s_train, &s_test, observer)?)
+            } else {
+                existing_records(search)
+            };
+            records.map(|r| LearnedAnalysis::new(search, &r))
         }
         None => None,
     };
-    let analysis = StudyAnalysis::from_runs(plan, results, class_models, learned);
+    for m in &missing {
+        observer.message(&format!("study: missing {} ({})", m.dir.path().display(), describe(&m.state)));
+    }
+    let missing_dirs: Vec<PathBuf> = missing.iter().map(|m| m.dir.path().to_path_buf()).collect();
+    let analysis = StudyAnalysis::from_runs(plan, results, class_models, learned, missing_dirs);
     write_report(plan, &analysis)?;
     observer.message(&format!("study: report in {}", plan.out.join("REPORT.md").display()));
-    Ok(analysis)
+    Ok((analysis, missing))
+}
+
+/// A folder state in words.
+pub fn describe(state: &RunState) -> String {
+    match state {
+        RunState::Missing => "not started".into(),
+        RunState::Partial { epochs_done } => format!("{epochs_done} epoch(s) done"),
+        RunState::Complete(_) => "complete".into(),
+        RunState::Stale { field, saved, requested } => {
+            format!("holds another run: {field} = {saved}, not {requested}")
+        }
+    }
 }
 
 fn limit(split: &atrous_tensor::mnist::MnistSplit, n: Option<usize>) -> atrous_tensor::mnist::MnistSplit {

@@ -26,7 +26,13 @@ pub struct TrainRecipe {
     pub weight_decay: f32,
     /// Optimiser.
     pub optimizer: OptimizerKind,
-    /// Use only the first N training images.
+    /// Images held out of the training file as the validation split (0: no split; the test set
+    /// is then evaluated after every epoch, as runs did before splits existed). With a split,
+    /// a fixed permutation of the training file ([`crate::data::SPLIT_SEED`], the same for
+    /// every run seed) gives the first `validation` images to validation and the rest to
+    /// training; every epoch is evaluated on validation and the test set once, at the end.
+    pub validation: usize,
+    /// Use only the first N images of the training part (after the split, if any).
     pub train_limit: Option<usize>,
     /// Use only the first N test images.
     pub test_limit: Option<usize>,
@@ -34,7 +40,7 @@ pub struct TrainRecipe {
 
 impl TrainRecipe {
     /// The reference recipe at dilation `d`: DilNet 16-32-64, 3 epochs of SGD (lr 0.05, momentum
-    /// 0.9, batch 64), seed 0, all of MNIST.
+    /// 0.9, batch 64), seed 0, all of MNIST, no validation split (the study sets one).
     pub fn reference(d: usize) -> Self {
         TrainRecipe {
             net: DilNetConfig::reference(d),
@@ -45,6 +51,7 @@ impl TrainRecipe {
             momentum: 0.9,
             weight_decay: 0.0,
             optimizer: OptimizerKind::Sgd,
+            validation: 0,
             train_limit: None,
             test_limit: None,
         }
@@ -74,6 +81,20 @@ impl TrainRecipe {
         if self.train_limit == Some(0) || self.test_limit == Some(0) {
             return Err(StudyError::invalid("data limit", 0, "must be at least 1 image"));
         }
+        if let Some(&k) = self.net.kernels.iter().find(|&&k| k % 2 == 0) {
+            return Err(StudyError::invalid(
+                "kernel size",
+                k,
+                "must be odd (padding d·(k−1)/2 keeps the size)",
+            ));
+        }
+        if self.validation >= crate::data::TRAIN_IMAGES {
+            return Err(StudyError::invalid(
+                "validation size",
+                self.validation,
+                "must leave training images (MNIST has 60,000)",
+            ));
+        }
         self.net.validate().map_err(atrous_autograd::AutogradError::from)?;
         Ok(())
     }
@@ -84,9 +105,11 @@ impl TrainRecipe {
     }
 
     /// The recipe as JSON (sorted keys), as stored in `metrics.json`, the checkpoint and the
-    /// model file's metadata.
+    /// model file's metadata. `"validation"` appears only when there is a split and `"kernels"`
+    /// only when a layer is not 3×3, so recipes that existed before those fields keep their
+    /// JSON (and their models their bytes).
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "channels": self.net.channels,
             "dilations": self.net.dilations,
             "epochs": self.epochs,
@@ -98,6 +121,66 @@ impl TrainRecipe {
             "optimizer": self.optimizer.name(),
             "train_limit": self.train_limit,
             "test_limit": self.test_limit,
+        });
+        if self.validation > 0 {
+            v["validation"] = json!(self.validation);
+        }
+        if self.net.kernels != [3; 3] {
+            v["kernels"] = json!(self.net.kernels);
+        }
+        v
+    }
+
+    /// The recipe a run folder recorded ([`TrainRecipe::to_json`]'s output; absent
+    /// `"validation"` means 0 and absent `"kernels"` means 3×3, as written).
+    pub fn from_json(v: &Value) -> Result<Self> {
+        let bad = |field: &'static str| {
+            StudyError::invalid(
+                field,
+                v.get(field).unwrap_or(&Value::Null),
+                "is missing or malformed in the recorded recipe",
+            )
+        };
+        let usize_of = |field: &'static str| {
+            v.get(field).and_then(Value::as_u64).map(|x| x as usize).ok_or_else(|| bad(field))
+        };
+        let f32_of = |field: &'static str| {
+            v.get(field).and_then(Value::as_f64).map(|x| x as f32).ok_or_else(|| bad(field))
+        };
+        let list3 = |field: &'static str| -> Result<[usize; 3]> {
+            let list: Vec<usize> = serde_json::from_value(v.get(field).cloned().unwrap_or(Value::Null))
+                .map_err(|_| bad(field))?;
+            list.try_into().map_err(|_| bad(field))
+        };
+        let limit = |field: &'static str| -> Result<Option<usize>> {
+            match v.get(field) {
+                None | Some(Value::Null) => Ok(None),
+                Some(x) => x.as_u64().map(|n| Some(n as usize)).ok_or_else(|| bad(field)),
+            }
+        };
+        let optimizer = match v.get("optimizer").and_then(Value::as_str) {
+            Some("sgd") => OptimizerKind::Sgd,
+            Some("adam") => OptimizerKind::Adam,
+            _ => return Err(bad("optimizer")),
+        };
+        let mut net = DilNetConfig::reference(1);
+        net.channels = list3("channels")?;
+        net.dilations = list3("dilations")?;
+        if v.get("kernels").is_some() {
+            net.kernels = list3("kernels")?;
+        }
+        Ok(TrainRecipe {
+            net,
+            epochs: usize_of("epochs")?,
+            seed: v.get("seed").and_then(Value::as_u64).ok_or_else(|| bad("seed"))?,
+            batch_size: usize_of("batch_size")?,
+            lr: f32_of("lr")?,
+            momentum: f32_of("momentum")?,
+            weight_decay: f32_of("weight_decay")?,
+            optimizer,
+            validation: if v.get("validation").is_some() { usize_of("validation")? } else { 0 },
+            train_limit: limit("train_limit")?,
+            test_limit: limit("test_limit")?,
         })
     }
 
@@ -131,4 +214,31 @@ pub(crate) fn check_dilation_list(field: &'static str, list: &[usize]) -> Result
         return Err(StudyError::invalid(field, format!("{list:?}"), "list a value twice"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipes_round_trip_through_their_json_and_old_recipes_keep_theirs() {
+        let reference = TrainRecipe::reference(2);
+        let json = reference.to_json();
+        assert!(json.get("validation").is_none() && json.get("kernels").is_none(), "{json}");
+        assert_eq!(TrainRecipe::from_json(&json).unwrap(), reference);
+        let mut wide =
+            TrainRecipe { validation: 10_000, train_limit: Some(300), seed: 7, lr: 0.02, ..reference };
+        wide.net.kernels = [5, 5, 5];
+        wide.net.dilations = [1, 2, 3];
+        let json = wide.to_json();
+        assert_eq!(
+            (json["validation"].as_u64(), json["kernels"].clone()),
+            (Some(10_000), serde_json::json!([5, 5, 5]))
+        );
+        assert_eq!(TrainRecipe::from_json(&json).unwrap(), wide);
+        assert_eq!(
+            wide.first_difference(&TrainRecipe::reference(2).to_json()).map(|d| d.0),
+            Some("dilations".into())
+        );
+    }
 }

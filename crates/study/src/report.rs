@@ -1,66 +1,143 @@
-//! The study's files: `runs.csv` (one row per run), `summary.csv` (one row per dilation) and
-//! `REPORT.md`, rendered from a [`StudyAnalysis`] without computing anything new.
+//! The study's files, rendered from a [`StudyAnalysis`] without computing anything new:
+//! `runs.csv` (one row per run), `summary.csv` (one row per arm), `curves.csv` (learning curves),
+//! `REPORT.md`, and the figures ([`crate::figures`]). Every number in REPORT.md's tables is one
+//! of the CSVs' numbers at fewer digits (accuracies and differences in percent / percentage
+//! points there, as fractions in the CSVs).
 
 use crate::Result;
-use crate::analysis::{ALPHA, LearnedAnalysis, StudyAnalysis};
-use crate::plan::StudyPlan;
+use crate::analysis::{
+    ALPHA, ArmRow, BOOTSTRAP_RESAMPLES, EQUIVALENCE_MARGIN, LearnedAnalysis, POWER, StudyAnalysis,
+};
+use crate::data::SPLIT_SEED;
+use crate::figures::{FIGURES, write_figures};
+use crate::plan::{Family, StudyPlan};
 use atrous_tensor::files::write_atomic;
 use std::fmt::Write as _;
 
-fn fmt_p(p: Option<f64>) -> String {
-    p.map_or_else(|| "—".to_string(), |v| format!("{v:.3}"))
+/// A CSV number with 6 decimals, or empty.
+fn num(v: Option<f64>) -> String {
+    v.filter(|x| x.is_finite()).map_or_else(String::new, |x| format!("{x:.6}"))
+}
+
+/// A report number: `scale · v` with `digits` decimals, or "—".
+fn cell(v: Option<f64>, scale: f64, digits: usize) -> String {
+    v.filter(|x| x.is_finite()).map_or_else(|| "—".to_string(), |x| format!("{:.digits$}", scale * x))
+}
+
+/// A signed report number.
+fn signed(v: Option<f64>, scale: f64, digits: usize) -> String {
+    v.filter(|x| x.is_finite()).map_or_else(|| "—".to_string(), |x| format!("{:+.digits$}", scale * x))
+}
+
+/// An interval `[lo, hi]` in percent / pp, or "—".
+fn interval(v: Option<crate::stats::Interval>, scale: f64) -> String {
+    v.map_or_else(|| "—".to_string(), |i| format!("[{:+.2}, {:+.2}]", scale * i.lo, scale * i.hi))
+}
+
+fn list(v: &[usize]) -> String {
+    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
 }
 
 /// `runs.csv`: one row per run.
 pub fn render_runs_csv(a: &StudyAnalysis) -> String {
-    let mut csv =
-        String::from("dilation,seed,test_accuracy,ink_share,spread_px,box_iou,mask_iou,mean_epoch_seconds\n");
+    let mut csv = String::from(
+        "arm,seed,dilations,kernels,epochs,lr,val_accuracy,test_accuracy,test_loss,ink_share,spread_px,box_iou,mask_iou\n",
+    );
     for r in &a.runs {
+        let Some(row) = a.row(&r.arm) else { continue };
+        let net = &row.arm.recipe.net;
+        let look = r.look;
         let _ = writeln!(
             csv,
-            "{},{},{:.6},{:.6},{:.4},{:.6},{:.6},{:.3}",
-            r.dilation,
+            "{},{},\"{}\",\"{}\",{},{},{},{:.6},{:.6},{},{},{},{}",
+            r.arm,
             r.seed,
-            r.accuracy,
-            r.ink_share,
-            r.spread,
-            r.box_iou,
-            r.mask_iou,
-            r.mean_epoch_seconds
+            list(&net.dilations),
+            list(&net.kernels),
+            row.arm.recipe.epochs,
+            row.arm.recipe.lr,
+            num(r.val_accuracy),
+            r.test_accuracy,
+            r.test_loss,
+            num(look.map(|l| l.ink_share)),
+            num(look.map(|l| l.spread)),
+            num(look.map(|l| l.box_iou)),
+            num(look.map(|l| l.mask_iou)),
         );
     }
     csv
 }
 
-/// `summary.csv`: one row per dilation.
+fn verdict_label(r: &ArmRow) -> String {
+    r.comparison.as_ref().and_then(|c| c.verdict).map_or_else(String::new, |v| v.label())
+}
+
+/// `summary.csv`: one row per arm (accuracies and differences as fractions).
 pub fn render_summary_csv(a: &StudyAnalysis) -> String {
     let mut csv = String::from(
-        "dilation,seeds,acc_mean,acc_sd,delta_vs_baseline,paired_t_p,holm_p,mcnemar_p_min,mcnemar_p_max,ink_share,spread_px,box_iou,mask_iou,class_model_score,class_model_prob,epoch_seconds\n",
+        "arm,label,family,baseline,parameters,n,val_mean,val_sd,test_mean,test_sd,ci_lo,ci_hi,delta,welch_lo,welch_hi,boot_lo,boot_hi,hedges_g,welch_p,holm_p,tost_p,mdd,verdict,ink_share,spread_px,box_iou,mask_iou,class_model_score,class_model_prob\n",
     );
-    let num = |p: Option<f64>| p.map_or_else(String::new, |v| format!("{v:.6}"));
     for r in &a.rows {
-        let lo = r.mcnemar_p.iter().copied().reduce(f64::min);
-        let hi = r.mcnemar_p.iter().copied().reduce(f64::max);
+        let c = r.comparison.as_ref();
+        let w = c.and_then(|c| c.welch);
+        let look = r.look;
         let _ = writeln!(
             csv,
-            "{},{},{:.6},{:.6},{:.6},{},{},{},{},{:.6},{:.4},{:.6},{:.6},{:.4},{:.6},{:.3}",
-            r.dilation,
+            "{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            r.arm.name,
+            r.arm.label,
+            if r.arm.family == Family::Main { "main" } else { "control" },
+            r.arm.baseline.as_deref().unwrap_or(""),
+            r.parameters,
             r.n,
-            r.accuracy_mean,
-            r.accuracy_sd,
-            r.delta,
-            num(r.paired_p),
-            num(r.holm_p),
-            num(lo),
-            num(hi),
-            r.ink_share,
-            r.spread,
-            r.box_iou,
-            r.mask_iou,
-            r.class_model_score,
-            r.class_model_prob,
-            r.epoch_seconds
+            num(r.val.map(|v| v.0)),
+            num(r.val.map(|v| v.1)),
+            num((r.n > 0).then_some(r.test_mean)),
+            num(r.test.map(|t| t.sd)),
+            num(r.test.map(|t| t.ci.lo)),
+            num(r.test.map(|t| t.ci.hi)),
+            num(c.map(|c| c.diff)),
+            num(w.map(|w| w.ci.lo)),
+            num(w.map(|w| w.ci.hi)),
+            num(c.and_then(|c| c.bootstrap).map(|i| i.lo)),
+            num(c.and_then(|c| c.bootstrap).map(|i| i.hi)),
+            num(c.and_then(|c| c.hedges).map(|h| h.g)),
+            num(w.map(|w| w.p)),
+            num(c.and_then(|c| c.holm_p)),
+            num(c.and_then(|c| c.tost).map(|t| t.p)),
+            num(c.and_then(|c| c.mdd)),
+            verdict_label(r),
+            num(look.map(|l| l.ink_share)),
+            num(look.map(|l| l.spread)),
+            num(look.map(|l| l.box_iou)),
+            num(look.map(|l| l.mask_iou)),
+            num(look.map(|l| l.class_model_score)),
+            num(look.map(|l| l.class_model_prob)),
         );
+    }
+    csv
+}
+
+/// `curves.csv`: per arm and epoch, the per-epoch evaluation accuracy and the training loss
+/// across seeds (mean, min, max).
+pub fn render_curves_csv(a: &StudyAnalysis) -> String {
+    let mut csv =
+        String::from("arm,epoch,val_mean,val_min,val_max,train_loss_mean,train_loss_min,train_loss_max\n");
+    for r in &a.rows {
+        for p in &r.curve {
+            let _ = writeln!(
+                csv,
+                "{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6}",
+                r.arm.name,
+                p.epoch,
+                p.val[0],
+                p.val[1],
+                p.val[2],
+                p.train_loss[0],
+                p.train_loss[1],
+                p.train_loss[2]
+            );
+        }
     }
     csv
 }
@@ -93,7 +170,7 @@ pub fn render_learned(l: &LearnedAnalysis) -> String {
     if let (Some(best), Some(first)) = (l.best_fixed, l.seeds.first()) {
         let _ = write!(
             md,
-            " The best fixed dilation in the study (highest mean test accuracy) is d={best}; the learned dilations {} it (seed 0 learned {:?}).",
+            " The best fixed dilation in the study (highest mean validation accuracy; test accuracy without a split) is d={best}; the learned dilations {} it (seed 0 learned {:?}).",
             if l.all_learned_best { "match" } else { "do not all match" },
             first.chosen
         );
@@ -102,128 +179,344 @@ pub fn render_learned(l: &LearnedAnalysis) -> String {
     md
 }
 
+/// Lines of REPORT.md that depend on when and how fast the study ran (the only lines that
+/// differ between an in-process study and the same study assembled from `--plan` runs).
+pub const TIMING_LINE_PREFIX: &str = "- Training wall time";
+
 /// `REPORT.md`.
 pub fn render_markdown(a: &StudyAnalysis) -> String {
     let s = &a.setup;
-    let base = a.baseline;
-    let mut acc_table = format!(
-        "| dilation | test accuracy (mean ± sd) | Δ vs d={base} | paired t p | Holm p | McNemar p per seed | epoch s |\n| --- | --- | --- | --- | --- | --- | --- |\n"
-    );
-    let mut look_table = String::from(
-        "| dilation | saliency on ink | saliency spread (px) | box IoU | mask IoU | class-model S_c | class-model p |\n| --- | --- | --- | --- | --- | --- | --- |\n",
-    );
-    let mut verdicts = Vec::new();
-    for r in &a.rows {
-        let d = r.dilation;
-        let mcnemar = if d == base {
-            "—".to_string()
-        } else {
-            r.mcnemar_p.iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(", ")
-        };
-        let _ = writeln!(
-            acc_table,
-            "| {d} | {:.2}% ± {:.2} (n={}) | {:+.2} pp | {} | {} | {mcnemar} | {:.1} |",
-            100.0 * r.accuracy_mean,
-            100.0 * r.accuracy_sd,
-            r.n,
-            100.0 * r.delta,
-            fmt_p(r.paired_p),
-            fmt_p(r.holm_p),
-            r.epoch_seconds
-        );
-        let _ = writeln!(
-            look_table,
-            "| {d} | {:.1}% | {:.2} | {:.3} | {:.3} | {:.1} | {:.3} |",
-            100.0 * r.ink_share,
-            r.spread,
-            r.box_iou,
-            r.mask_iou,
-            r.class_model_score,
-            r.class_model_prob
-        );
-        if d != base {
-            let hits = r.mcnemar_p.iter().filter(|&&p| p < ALPHA).count();
-            let across = match r.holm_p {
-                None => "not testable with one seed".to_string(),
-                Some(p) if p < ALPHA => format!("significant at {:.0}%", 100.0 * ALPHA),
-                Some(_) => format!("not significant at {:.0}%", 100.0 * ALPHA),
-            };
-            verdicts.push(format!(
-                "d={d} vs d={base}: {:+.2} pp; image by image (McNemar) significant at {:.0}% in {hits} of {} seed(s); across seeds (paired t, Holm-adjusted p = {}) {across}",
-                100.0 * r.delta,
-                100.0 * ALPHA,
-                r.mcnemar_p.len(),
-                fmt_p(r.holm_p),
-            ));
-        }
-    }
-    let data_note = match (s.train_limit, s.test_limit) {
-        (None, None) => "the full MNIST training (60,000) and test (10,000) sets".to_string(),
-        (tr, te) => format!(
-            "a subset: {} training and {} test images",
-            tr.map_or("all".into(), |n| n.to_string()),
-            te.map_or("all".into(), |n| n.to_string())
-        ),
+    let r = &s.recipe;
+    let base_label = a.row(&a.baseline).map_or_else(|| a.baseline.clone(), |b| b.arm.label.clone());
+    let mut md = String::from("# Dilation study: does the dilation factor change accuracy?\n\n");
+
+    // Setup.
+    let data = match r.train_limit {
+        Some(n) => format!("the first {n} images of the training part"),
+        None => "the whole training part".into(),
     };
-    let dil_list = s.dilations.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(",");
-    let [c1, c2, c3] = s.channels;
-    let cm = &s.class_model;
-    let loc = &s.localize;
-    let mut md = String::from("# Dilation study\n\n");
+    let split = if r.validation > 0 {
+        format!(
+            "a fixed permutation of MNIST's 60,000 training images (split seed {SPLIT_SEED:#x}, the same for every run) holds out {} images as the validation split; runs train on {data}. Every per-epoch number and every choice (best learning rate, best fixed dilation) is on validation; the test set ({} images) is evaluated once per run, after its last epoch",
+            r.validation, s.test_images
+        )
+    } else {
+        format!(
+            "no validation split: runs train on {data} and are evaluated on the test set ({} images) after every epoch",
+            s.test_images
+        )
+    };
+    let _ = writeln!(md, "## Setup\n");
     let _ = writeln!(
         md,
-        "DilNet(d) (3×3 convolutions with padding d, channels {c1}-{c2}-{c3}) trained with SGD (lr {}, momentum {}, batch {}) for {} epoch(s) on {data_note}; dilations {dil_list}; seeds 0..{}. Runs with the same seed share initial weights and data order, so comparisons are paired by seed.\n",
-        s.lr, s.momentum, s.batch_size, s.epochs, s.seeds
+        "- Network: DilNet (conv–ReLU–conv–ReLU–pool–conv–ReLU–pool–fc–ReLU–fc), channels {}, hidden {}, 3×3 kernels with padding d (\"same\"), input normalised with mean {} / std {}.",
+        list(&r.net.channels),
+        r.net.hidden,
+        r.net.mean,
+        r.net.std
     );
     let _ = writeln!(
         md,
-        "Reproduce with:\n\n    atrous study --dilations {dil_list} --seeds {} --epochs {}{}{} --out {}\n",
-        s.seeds,
-        s.epochs,
-        s.train_limit.map_or(String::new(), |n| format!(" --train-limit {n}")),
-        s.test_limit.map_or(String::new(), |n| format!(" --test-limit {n}")),
-        s.out.display()
+        "- Recipe: {} epoch(s) of SGD (lr {}, momentum {}, weight decay {}, batch {}); the full recipe is `{}` (plus the run's dilations and seed), recorded in every run folder's `metrics.json`.",
+        r.epochs,
+        r.lr,
+        r.momentum,
+        r.weight_decay,
+        r.batch_size,
+        r.to_json()
     );
-    let _ = writeln!(md, "## Does the dilation change accuracy? (question 3)\n\n{acc_table}");
+    let _ = writeln!(md, "- Data: {split}.");
     let _ = writeln!(
         md,
-        "Paired t-tests compare each dilation's per-seed accuracies with the baseline's; Holm's method adjusts them for the number of comparisons. McNemar's test (continuity-corrected) compares the two models' verdicts image by image for each seed.\n"
+        "- Seeds: the main grid runs d = {} with seeds 0–{} each; a seed fixes initialisation and data order, and seeds are independent replicates (comparisons are unpaired).{}",
+        list(&s.dilations),
+        s.seeds.saturating_sub(1),
+        if s.controls {
+            format!(" Control arms run seeds 0–{}.", s.control_seeds.saturating_sub(1))
+        } else {
+            " No control arms (run with `--controls`).".into()
+        }
     );
-    for v in &verdicts {
-        let _ = writeln!(md, "- {v}");
-    }
-    let _ = writeln!(md, "\n## What do the networks look at? (question 2)\n\n{look_table}");
     let _ = writeln!(
         md,
-        "Saliency is |∂S_c/∂x| for the true class's logit on the first {} test images. *Saliency on ink*: share of the map's mass on pixels above {} (the digit). *Spread*: the map's mass-weighted mean distance from its centroid. *Box / mask IoU*: saliency-seeded graph-cut localisation (seeds at the {:.0}% and {:.0}% saliency quantiles) against the digit's ink. Class models: `argmax_I S_c(I + m) − {}‖I‖²`, {} steps of {} from I = 0, mean S_c and softmax probability over the ten classes (seed-0 model).\n",
-        s.saliency_images,
-        loc.ink_threshold,
-        100.0 * loc.fg_quantile,
-        100.0 * loc.bg_quantile,
-        cm.lambda,
-        cm.steps,
-        cm.lr
+        "- Code: engine revision `{}` (hash of the tensor, conv and autograd sources; a study reuses a run only under the same revision), git commit `{}`.",
+        s.engine_revision,
+        s.git_commit.as_deref().unwrap_or("unknown")
     );
-    for r in &a.rows {
-        let d = r.dilation;
+    let _ = writeln!(md, "- Machine: {}.", s.machine);
+    let _ = writeln!(
+        md,
+        "{TIMING_LINE_PREFIX} (sum over the {} runs found): {:.1} min.",
+        a.runs.len(),
+        s.train_seconds / 60.0
+    );
+    let _ = writeln!(md, "- Command:\n\n      {}\n", s.command);
+    if !s.missing.is_empty() {
         let _ = writeln!(
             md,
-            "- d={d}: class models `figures/class_models_d{d}.png`, saliency maps `figures/saliency_d{d}.png`"
+            "**Incomplete study: {} run(s) missing**, analysed without them:\n",
+            s.missing.len()
+        );
+        for m in &s.missing {
+            let _ = writeln!(md, "- `{}`", m.display());
+        }
+        md.push('\n');
+    }
+
+    // Accuracy per arm.
+    let _ = writeln!(md, "## Accuracy per arm\n");
+    let _ = writeln!(
+        md,
+        "| arm | network | parameters | runs | validation accuracy (%) | test accuracy (%) | sd (pp) | 95% CI (%) |\n| --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
+    for row in &a.rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.arm.name,
+            row.arm.label,
+            row.parameters,
+            row.n,
+            cell(row.val.map(|v| v.0), 100.0, 2),
+            cell((row.n > 0).then_some(row.test_mean), 100.0, 2),
+            cell(row.test.map(|t| t.sd), 100.0, 2),
+            row.test
+                .map_or_else(|| "—".into(), |t| format!("[{:.2}, {:.2}]", 100.0 * t.ci.lo, 100.0 * t.ci.hi)),
         );
     }
+    md.push('\n');
+
+    // Differences.
+    let _ = writeln!(md, "## Differences from the baseline\n");
+    let _ = writeln!(
+        md,
+        "Δ is the difference of mean test accuracy (arm − baseline) in percentage points. Welch's t-test gives the t-based 95% CI and p; the bootstrap CI resamples seeds within each arm ({BOOTSTRAP_RESAMPLES} resamples, fixed seed); Hedges' g is Δ over the pooled sd, small-sample corrected. Holm's correction runs within each family (main grid; controls). TOST tests equivalence within ±{:.1} pp (margin fixed in the code before the data). MDD is the smallest |Δ| Welch's test detects with {:.0}% power at α = {ALPHA} with these seeds and spreads.\n",
+        100.0 * EQUIVALENCE_MARGIN,
+        100.0 * POWER
+    );
+    let _ = writeln!(
+        md,
+        "| arm | vs | Δ (pp) | 95% CI, Welch t (pp) | 95% CI, bootstrap (pp) | Hedges' g | Welch p | Holm p | TOST p | MDD (pp) | verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
+    for row in &a.rows {
+        let Some(c) = &row.comparison else { continue };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.arm.name,
+            c.baseline,
+            signed(Some(c.diff), 100.0, 2),
+            interval(c.welch.map(|w| w.ci), 100.0),
+            interval(c.bootstrap, 100.0),
+            signed(c.hedges.map(|h| h.g), 1.0, 2),
+            cell(c.welch.map(|w| w.p), 1.0, 4),
+            cell(c.holm_p, 1.0, 4),
+            cell(c.tost.map(|t| t.p), 1.0, 4),
+            cell(c.mdd, 100.0, 2),
+            c.verdict.map_or_else(|| "—".into(), |v| v.label()),
+        );
+    }
+    md.push('\n');
+
+    // Verdicts.
+    let _ = writeln!(md, "## Verdicts\n");
+    let _ = writeln!(
+        md,
+        "A comparison is *worse* or *better* when its Holm-adjusted Welch p is below {ALPHA} and the 95% CI excludes 0; *equivalent* when the TOST shows |Δ| < {:.1} pp; otherwise *inconclusive* (the seeds cannot tell; the MDD says how large a difference they could have seen).\n",
+        100.0 * EQUIVALENCE_MARGIN
+    );
+    for family in [Family::Main, Family::Control] {
+        for row in a.rows.iter().filter(|r| r.arm.family == family) {
+            let Some(c) = &row.comparison else { continue };
+            let mdd = c.mdd.map_or_else(String::new, |m| {
+                format!("; detectable at 80% power: |Δ| ≥ {:.2} pp", 100.0 * m)
+            });
+            let _ = writeln!(md, "- {}{mdd}.", c.sentence);
+        }
+    }
+    if let Some(t) = a.trend.linear {
+        let _ = writeln!(
+            md,
+            "- Trend over d = {}: accuracy changes by {:+.3} pp per unit of d (95% CI [{:+.3}, {:+.3}], p = {:.4}, OLS over all runs).",
+            list(&s.dilations),
+            100.0 * t.slope,
+            100.0 * t.ci.lo,
+            100.0 * t.ci.hi,
+            t.p
+        );
+    }
+    if let Some(j) = a.trend.jt {
+        let _ = writeln!(
+            md,
+            "- Jonckheere–Terpstra across d = {}: J = {:.1} (E = {:.1}), z = {:.2}, one-sided p (accuracy falls with d) = {:.4}.",
+            list(&s.dilations),
+            j.statistic,
+            j.mean,
+            j.z,
+            j.p_one_sided_decreasing
+        );
+    }
+    if let Some((lr, val, arm)) = &a.d4_lr_choice {
+        let _ = writeln!(
+            md,
+            "- Step size for d = 4, chosen on validation among lr {} and {:?}: lr {lr} ({arm}, mean validation accuracy {:.2}%); compare its test row above with d=1.",
+            r.lr,
+            crate::plan::CONTROL_LRS,
+            100.0 * val
+        );
+    }
+    if let Some(noise) = a.test_noise_sd {
+        let _ = writeln!(
+            md,
+            "- Test-set noise floor: one model's accuracy on {} test images has a binomial sd of {:.2} pp at the baseline's accuracy, so single-run differences of that size mean nothing.",
+            s.test_images,
+            100.0 * noise
+        );
+    }
+    let mcnemar: Vec<String> = a
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let c = row.comparison.as_ref()?;
+            (!c.mcnemar_p.is_empty()).then(|| {
+                let sig = c.mcnemar_p.iter().filter(|&&p| p < ALPHA).count();
+                format!("{} vs {}: {sig} of {}", row.arm.label, c.baseline_label, c.mcnemar_p.len())
+            })
+        })
+        .collect();
+    if !mcnemar.is_empty() {
+        let _ = writeln!(
+            md,
+            "- Description only (not an inference about training): McNemar's test on the test images finds the two models of one seed disagreeing significantly in {} seed(s); it measures test-set noise for one trained pair, not training randomness.",
+            mcnemar.join(", ")
+        );
+    }
+    md.push('\n');
+
+    // Figures.
+    let _ = writeln!(md, "## Figures\n");
+    for (file, caption) in FIGURES {
+        let _ = writeln!(md, "![{caption}](figures/{file})\n");
+    }
+
+    // Question 2.
+    if a.rows.iter().any(|r| r.look.is_some()) {
+        let cm = &s.class_model;
+        let loc = &s.localize;
+        let _ = writeln!(md, "## What do the networks look at? (question 2)\n");
+        let _ = writeln!(
+            md,
+            "| arm | saliency on ink (%) | spread (px) | box IoU | mask IoU | class-model S_c | class-model p |\n| --- | --- | --- | --- | --- | --- | --- |"
+        );
+        for row in &a.rows {
+            let Some(l) = row.look else { continue };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                row.arm.name,
+                cell(Some(l.ink_share), 100.0, 1),
+                cell(Some(l.spread), 1.0, 2),
+                cell(Some(l.box_iou), 1.0, 3),
+                cell(Some(l.mask_iou), 1.0, 3),
+                cell(Some(l.class_model_score), 1.0, 1),
+                cell(Some(l.class_model_prob), 1.0, 3),
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nSaliency is |∂S_c/∂x| for the true class's logit on the first {} test images, averaged over seeds. *Saliency on ink*: share of the map's mass on pixels above {} (the digit). *Spread*: the map's mass-weighted mean distance from its centroid. *Box / mask IoU*: saliency-seeded graph-cut localisation (seeds at the {:.0}% and {:.0}% saliency quantiles) against the digit's ink. Class models: `argmax_I S_c(I + m) − {}‖I‖²`, {} steps of {} from I = 0, mean S_c and softmax probability over the ten classes (seed-0 model).\n",
+            s.saliency_images,
+            loc.ink_threshold,
+            100.0 * loc.fg_quantile,
+            100.0 * loc.bg_quantile,
+            cm.lambda,
+            cm.steps,
+            cm.lr
+        );
+        for row in a.rows.iter().filter(|r| r.look.is_some()) {
+            let n = &row.arm.name;
+            let _ = writeln!(
+                md,
+                "- {}: class models `figures/class_models_{n}.png`, saliency maps `figures/saliency_{n}.png`",
+                row.arm.label
+            );
+        }
+        md.push('\n');
+    }
+
+    // Question 1.
     let learned = a.learned.as_ref().map_or_else(
-        || "Not measured in this study (no learned-dilation search).\n".to_string(),
+        || "Not in this report (no learned-dilation search, or its records are missing).\n".to_string(),
         render_learned,
     );
-    let _ = writeln!(md, "\n## Can the best dilation be learned? (question 1)\n\n{learned}");
-    let _ = writeln!(md, "Tables: `runs.csv` (one row per run), `summary.csv` (one row per dilation).");
+    let _ = writeln!(md, "## Can the best dilation be learned? (question 1)\n\n{learned}");
+
+    // Threats to validity.
+    let _ = writeln!(md, "## Threats to validity\n");
+    let _ = writeln!(
+        md,
+        "- **Budget.** Every main-grid run trains {} epoch(s). A dilation that learns more slowly looks worse at a fixed budget without being worse at convergence; the {}-epoch arms (with `--controls`) test this for d = 1 and 4.",
+        r.epochs,
+        crate::plan::LONG_EPOCHS
+    );
+    let _ = writeln!(
+        md,
+        "- **Learning rate.** One learning rate ({}) serves every dilation. It was tuned for none of them; the d = 4 arms at lr {:?} (with `--controls`, chosen on validation) test whether d = 4's deficit or spread is a step-size artefact.",
+        r.lr,
+        crate::plan::CONTROL_LRS
+    );
+    let _ = writeln!(
+        md,
+        "- **Zero padding is grey.** Inputs are normalised before the first convolution, so its zero padding stands for the pixel value {:.4}, not for MNIST's black background ({:.3} after normalisation). Larger dilations read padding at more taps, so they see an artificial frame that undilated nets see less.",
+        r.net.mean,
+        -r.net.mean / r.net.std
+    );
+    let _ = writeln!(
+        md,
+        "- **The MNIST ceiling.** Accuracies near 99% leave about one percentage point to differ in; effects that matter on harder data may be compressed here."
+    );
+    let _ = writeln!(
+        md,
+        "- **Test-set noise floor.** One model's test accuracy has a binomial sd of about {} pp on {} images; differences of mean accuracy are tested across seeds (training randomness), but each seed's number carries this noise too.",
+        cell(a.test_noise_sd, 100.0, 2),
+        s.test_images
+    );
+    let _ = writeln!(
+        md,
+        "- **Receptive field vs parameters.** The 5×5, 7×7, 9×9 controls match the receptive field of 3×3 at d = 2, 3, 4 but have more parameters (see the table); a difference between them and the dilated nets mixes both.\n"
+    );
+
+    // Runs.
+    let _ = writeln!(md, "## All runs\n");
+    let _ = writeln!(
+        md,
+        "| arm | seed | validation accuracy (%) | test accuracy (%) | test loss |\n| --- | --- | --- | --- | --- |"
+    );
+    for run in &a.runs {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            run.arm,
+            run.seed,
+            cell(run.val_accuracy, 100.0, 2),
+            cell(Some(run.test_accuracy), 100.0, 2),
+            cell(Some(run.test_loss), 1.0, 4)
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nTables: `runs.csv` (one row per run), `summary.csv` (one row per arm), `curves.csv` (learning curves); accuracies there are fractions. The baseline is {base_label}."
+    );
     md
 }
 
-/// Writes `runs.csv`, `summary.csv` and `REPORT.md` into the study folder.
+/// Writes `runs.csv`, `summary.csv`, `curves.csv`, the figures and `REPORT.md` into the study
+/// folder.
 pub fn write_report(plan: &StudyPlan, a: &StudyAnalysis) -> Result<()> {
     write_atomic(&plan.out.join("runs.csv"), render_runs_csv(a).as_bytes())?;
     write_atomic(&plan.out.join("summary.csv"), render_summary_csv(a).as_bytes())?;
+    write_atomic(&plan.out.join("curves.csv"), render_curves_csv(a).as_bytes())?;
+    write_figures(&plan.out.join("figures"), a)?;
     write_atomic(&plan.out.join("REPORT.md"), render_markdown(a).as_bytes())?;
     Ok(())
 }

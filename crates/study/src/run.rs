@@ -1,10 +1,15 @@
 //! One training run and its folder: `model.safetensors` (PyTorch names, architecture in the
-//! metadata), `metrics.json` (recipe and per-epoch measurements) and `checkpoint.safetensors`
-//! (everything needed to continue), each written atomically after every epoch.
+//! metadata), `metrics.json` (recipe, code revision, per-epoch measurements and the final test
+//! numbers) and `checkpoint.safetensors` (everything needed to continue), each written atomically
+//! after every epoch.
 //!
 //! [`train_run`] trains a recipe into a folder, resuming from its checkpoint when asked; the
 //! same seed gives the same bytes whether a run was interrupted or not, and at any thread count.
+//! With a validation split every epoch is evaluated on validation and the test set exactly once,
+//! after the last epoch. [`RunDir::state`] tells whether a folder holds the run a recipe asks
+//! for under the running engine ([`crate::ENGINE_REVISION`]), and if not, which field differs.
 
+use crate::data::RunData;
 use crate::observer::Observer;
 use crate::recipe::TrainRecipe;
 use crate::{Result, StudyError};
@@ -14,7 +19,6 @@ use atrous_autograd::io::{load_dilnet, save_dilnet};
 use atrous_autograd::nn::DilNet;
 use atrous_autograd::train::{EVAL_BATCH, epoch_order, evaluate, fit_epoch};
 use atrous_tensor::files::write_atomic;
-use atrous_tensor::mnist::MnistSplit;
 use atrous_tensor::rng::Rng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -26,18 +30,57 @@ pub struct Metrics {
     pub atrous_version: String,
     /// The recipe ([`TrainRecipe::to_json`]).
     pub config: serde_json::Value,
+    /// The engine revision that trained the run ([`crate::ENGINE_REVISION`]); `None` in files
+    /// written before it was recorded.
+    #[serde(default)]
+    pub engine_revision: Option<String>,
     /// One record per completed epoch.
     pub epochs: Vec<EpochRecord>,
     /// Epochs completed.
     pub epochs_done: usize,
+    /// Which split the per-epoch records evaluate: `"validation"` or `"test"`.
+    #[serde(default = "test_split_name")]
+    pub evaluated_per_epoch: String,
+    /// The git commit of the build that trained the run, when known (provenance only).
+    #[serde(default)]
+    pub git_commit: Option<String>,
     /// Peak resident memory of the training process, where the OS reports it.
     pub peak_rss_mib: Option<f64>,
-    /// Evaluation accuracy after the last epoch.
+    /// Test accuracy: with a validation split, measured once after the last epoch (`None`
+    /// before); without one, the last epoch's evaluation.
     pub test_accuracy: Option<f64>,
-    /// Evaluation loss after the last epoch.
+    /// Test loss, measured as `test_accuracy`.
     pub test_loss: Option<f64>,
     /// Worker threads used.
     pub threads: usize,
+}
+
+fn test_split_name() -> String {
+    "test".into()
+}
+
+/// What a folder holds with respect to a recipe.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunState {
+    /// No run yet.
+    Missing,
+    /// Some epochs of this recipe under this engine (resumable).
+    Partial {
+        /// Epochs done.
+        epochs_done: usize,
+    },
+    /// Every epoch (and the final test numbers) of this recipe under this engine.
+    Complete(Box<Metrics>),
+    /// A run of another recipe or engine revision: `field` differs (`saved` in the folder,
+    /// `requested` now).
+    Stale {
+        /// The first differing field (a recipe key, or `engine revision`).
+        field: String,
+        /// Its value in the folder.
+        saved: String,
+        /// The value asked for.
+        requested: String,
+    },
 }
 
 /// A run folder.
@@ -92,12 +135,53 @@ impl RunDir {
         })
     }
 
-    /// Whether the run is complete under `recipe`: its metrics record that recipe and all its
-    /// epochs.
+    /// Whether the run is complete under `recipe` and the running engine.
     pub fn is_complete(&self, recipe: &TrainRecipe) -> Result<bool> {
-        Ok(self
-            .read_metrics()?
-            .is_some_and(|m| recipe.first_difference(&m.config).is_none() && m.epochs_done >= recipe.epochs))
+        Ok(matches!(self.state(recipe)?, RunState::Complete(_)))
+    }
+
+    /// What the folder holds with respect to `recipe` and the running engine revision.
+    pub fn state(&self, recipe: &TrainRecipe) -> Result<RunState> {
+        let Some(m) = self.read_metrics()? else {
+            if !self.checkpoint_path().exists() {
+                return Ok(RunState::Missing);
+            }
+            // A checkpoint written just before an interruption, without its metrics yet.
+            return Ok(match self.read_checkpoint(recipe) {
+                Ok(c) => RunState::Partial { epochs_done: c.epochs_done },
+                Err(StudyError::RecipeMismatch { field, saved, requested, .. }) => {
+                    RunState::Stale { field, saved, requested }
+                }
+                Err(e) => return Err(e),
+            });
+        };
+        if let Some((field, saved, requested)) = recipe.first_difference(&m.config) {
+            return Ok(RunState::Stale { field, saved, requested });
+        }
+        if m.engine_revision.as_deref() != Some(crate::ENGINE_REVISION) {
+            return Ok(RunState::Stale {
+                field: "engine revision".into(),
+                saved: m.engine_revision.clone().unwrap_or_else(|| "none recorded".into()),
+                requested: crate::ENGINE_REVISION.into(),
+            });
+        }
+        if m.epochs_done >= recipe.epochs && m.test_accuracy.is_some() {
+            Ok(RunState::Complete(Box::new(m)))
+        } else {
+            Ok(RunState::Partial { epochs_done: m.epochs_done })
+        }
+    }
+
+    /// Deletes the run's files (model, metrics, checkpoint), keeping the folder.
+    pub fn clear(&self) -> Result<()> {
+        for path in [self.checkpoint_path(), self.model_path(), self.metrics_path()] {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(StudyError::Read { path, source }),
+            }
+        }
+        Ok(())
     }
 
     /// The trained model.
@@ -119,20 +203,26 @@ impl RunDir {
         Ok(checkpoint)
     }
 
-    /// Writes the checkpoint, then the model, then the metrics, each atomically.
-    pub fn save(&self, recipe: &TrainRecipe, state: &Checkpoint) -> Result<()> {
+    /// Writes the checkpoint, then the model, then the metrics, each atomically. `test` is the
+    /// final test evaluation (accuracy, loss) of a run with a validation split, once measured.
+    pub fn save(&self, recipe: &TrainRecipe, state: &Checkpoint, test: Option<(f64, f64)>) -> Result<()> {
         write_atomic(&self.checkpoint_path(), &state.to_bytes()?)?;
         let extra = [("train_config", state.recipe.clone()), ("epochs_done", state.epochs_done.to_string())];
         write_atomic(&self.model_path(), &save_dilnet(&state.model, &extra)?)?;
         let last = state.history.last();
+        let split = recipe.validation > 0;
+        let test = if split { test } else { last.map(|r| (r.val_accuracy, r.val_loss)) };
         let metrics = Metrics {
             atrous_version: env!("CARGO_PKG_VERSION").into(),
             config: recipe.to_json(),
+            engine_revision: Some(crate::ENGINE_REVISION.into()),
             epochs: state.history.clone(),
             epochs_done: state.epochs_done,
+            evaluated_per_epoch: if split { "validation".into() } else { test_split_name() },
+            git_commit: crate::git_commit().map(str::to_string),
             peak_rss_mib: peak_rss_mib(),
-            test_accuracy: last.map(|r| r.test_accuracy),
-            test_loss: last.map(|r| r.test_loss),
+            test_accuracy: test.map(|t| t.0),
+            test_loss: test.map(|t| t.1),
             threads: rayon_threads(),
         };
         let text = serde_json::to_string_pretty(&metrics).map_err(|e| StudyError::Json {
@@ -184,13 +274,14 @@ pub enum RunOutcome {
     AlreadyComplete,
 }
 
-/// Trains `recipe` into `dir` on `train`, evaluating on `test` after each epoch and saving the
-/// folder after each epoch.
+/// Trains `recipe` into `dir` on `data` (split as the recipe says, see [`RunData`]), evaluating
+/// after each epoch on validation (or on test without a split) and saving the folder after each
+/// epoch; with a split, the test set is evaluated once, after the last epoch. Resuming refuses
+/// a folder trained under another engine revision.
 pub fn train_run(
     recipe: &TrainRecipe,
     dir: &RunDir,
-    train: &MnistSplit,
-    test: &MnistSplit,
+    data: &RunData,
     options: RunOptions,
     observer: &dyn Observer,
 ) -> Result<RunOutcome> {
@@ -199,6 +290,16 @@ pub fn train_run(
         return Err(StudyError::RunExists { dir: dir.path.clone() });
     }
     let mut state = if options.resume {
+        if let Some(m) = dir.read_metrics()?
+            && m.engine_revision.as_deref() != Some(crate::ENGINE_REVISION)
+        {
+            return Err(StudyError::RecipeMismatch {
+                dir: dir.path.clone(),
+                field: "engine revision".into(),
+                saved: m.engine_revision.unwrap_or_else(|| "none recorded".into()),
+                requested: crate::ENGINE_REVISION.into(),
+            });
+        }
         dir.read_checkpoint(recipe)?
     } else {
         let model = DilNet::new(recipe.net.clone(), &mut Rng::seed_from(recipe.seed))?;
@@ -213,6 +314,7 @@ pub fn train_run(
     if state.epochs_done >= recipe.epochs {
         return Ok(RunOutcome::AlreadyComplete);
     }
+    let train = &data.train;
     let mut ran = 0;
     for epoch in state.epochs_done..recipe.epochs {
         let steps = train.n.div_ceil(recipe.batch_size);
@@ -234,24 +336,85 @@ pub fn train_run(
             }
             other => other?,
         };
-        let eval = evaluate(&state.model, test, EVAL_BATCH)?;
+        let eval = evaluate(&state.model, data.per_epoch(), EVAL_BATCH)?;
         let record = EpochRecord {
             epoch: epoch + 1,
             images_per_second: stats.images as f64 / stats.seconds,
             seconds: stats.seconds,
-            test_accuracy: eval.accuracy,
-            test_loss: eval.loss,
             train_accuracy: stats.accuracy,
             train_loss: stats.loss,
+            val_accuracy: eval.accuracy,
+            val_loss: eval.loss,
         };
         observer.epoch_finished(&record);
         state.history.push(record);
         state.epochs_done = epoch + 1;
-        dir.save(recipe, &state)?;
+        // The test set, once: after the last epoch of a run that selects on validation.
+        let test = match &data.validation {
+            Some(_) if state.epochs_done == recipe.epochs => {
+                let t = evaluate(&state.model, &data.test, EVAL_BATCH)?;
+                Some((t.accuracy, t.loss))
+            }
+            _ => None,
+        };
+        dir.save(recipe, &state, test)?;
         ran += 1;
         if options.stop_after == Some(ran) {
             break;
         }
     }
     Ok(RunOutcome::Trained { epochs_done: state.epochs_done })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_written_before_splits_and_engine_revisions_still_read() {
+        let old = r#"{"atrous_version":"0.1.0","config":{"epochs":1},"epochs":[{"epoch":1,"images_per_second":1.0,"seconds":2.0,"test_accuracy":0.9,"test_loss":0.3,"train_accuracy":0.8,"train_loss":0.5}],"epochs_done":1,"peak_rss_mib":null,"test_accuracy":0.9,"test_loss":0.3,"threads":2}"#;
+        let m: Metrics = serde_json::from_str(old).unwrap();
+        assert_eq!(m.epochs[0].val_accuracy, 0.9, "old test_accuracy is the per-epoch evaluation");
+        assert_eq!((m.engine_revision, m.git_commit), (None, None));
+        assert_eq!(m.evaluated_per_epoch, "test");
+    }
+
+    #[test]
+    fn a_folder_of_another_engine_revision_is_stale_by_name() {
+        let dir = std::env::temp_dir().join(format!("atrous-run-stale-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let recipe = TrainRecipe::reference(1);
+        let run = RunDir::new(&dir);
+        assert_eq!(run.state(&recipe).unwrap(), RunState::Missing);
+        let metrics = Metrics {
+            atrous_version: "0.1.0".into(),
+            config: recipe.to_json(),
+            engine_revision: Some("0123456789abcdef".into()),
+            epochs: Vec::new(),
+            epochs_done: 3,
+            evaluated_per_epoch: "test".into(),
+            git_commit: None,
+            peak_rss_mib: None,
+            test_accuracy: Some(0.99),
+            test_loss: Some(0.03),
+            threads: 1,
+        };
+        std::fs::write(run.metrics_path(), serde_json::to_vec(&metrics).unwrap()).unwrap();
+        match run.state(&recipe).unwrap() {
+            RunState::Stale { field, saved, .. } => {
+                assert_eq!((field.as_str(), saved.as_str()), ("engine revision", "0123456789abcdef"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let current = Metrics { engine_revision: Some(crate::ENGINE_REVISION.into()), ..metrics };
+        std::fs::write(run.metrics_path(), serde_json::to_vec(&current).unwrap()).unwrap();
+        assert!(matches!(run.state(&recipe).unwrap(), RunState::Complete(_)));
+        let other = TrainRecipe { lr: 0.01, ..recipe };
+        match run.state(&other).unwrap() {
+            RunState::Stale { field, .. } => assert_eq!(field, "lr"),
+            s => panic!("{s:?}"),
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -203,3 +203,11 @@ pub fn run_search(
     plan.validate()?;
     (0..plan.seeds).map(|s| search_seed(plan, s, train, test, observer)).collect()
 }
+
+/// Every seed's record when all exist with the plan's settings (nothing is trained), else
+/// `None`: what a report made from existing folders shows.
+pub fn existing_records(plan: &SearchPlan) -> Option<Vec<SearchRecord>> {
+    (0..plan.seeds)
+        .map(|s| read_record(&plan.seed_file(s)).filter(|r| r.settings == plan.settings(s)))
+        .collect()
+}

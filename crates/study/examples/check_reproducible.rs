@@ -1,0 +1,82 @@
+//! Re-trains a sample of a study folder's runs with the current code and compares each with the
+//! recorded run: test accuracy, validation accuracy, and the sha256 of `model.safetensors`.
+//! Exits non-zero if any differs. Used by `scripts/check_reproducible.sh`.
+//!
+//! `cargo run --release -p atrous-study --example check_reproducible -- STUDY_DIR [SAMPLE] [DATA_DIR]`
+//!
+//! SAMPLE (default 4) runs are taken evenly across the folder's runs in name order, so the
+//! sample is the same every time. Each is retrained from its recorded recipe (`metrics.json`)
+//! into a temporary folder. The recorded engine revision is printed next to the current one: a
+//! difference there explains (but does not excuse) a mismatch.
+
+use atrous_study::data::RunData;
+use atrous_study::{ENGINE_REVISION, Metrics, RunDir, RunOptions, Silent, TrainRecipe, train_run};
+use atrous_tensor::mnist::{Mnist, default_data_dir};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn sha256(path: &Path) -> std::io::Result<String> {
+    Ok(Sha256::digest(std::fs::read(path)?).iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let study = PathBuf::from(args.next().ok_or("usage: check_reproducible STUDY_DIR [SAMPLE] [DATA_DIR]")?);
+    let sample: usize = args.next().map_or(Ok(4), |s| s.parse())?;
+    let data_dir =
+        args.next().map(PathBuf::from).or_else(default_data_dir).ok_or("no MNIST folder: set ATROUS_DATA")?;
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(&study)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("metrics.json").is_file() && p.join("model.safetensors").is_file())
+        .collect();
+    runs.sort();
+    if runs.is_empty() {
+        return Err(format!("no run folders in {}", study.display()).into());
+    }
+    let take = sample.clamp(1, runs.len());
+    let picked: Vec<&PathBuf> = (0..take).map(|i| &runs[i * runs.len() / take]).collect();
+    let mnist = Mnist::load(&data_dir)?;
+    let scratch = std::env::temp_dir().join(format!("atrous-reproduce-{}", std::process::id()));
+    let mut failures = 0;
+    println!(
+        "current engine revision {ENGINE_REVISION}; checking {take} of {} runs in {}",
+        runs.len(),
+        study.display()
+    );
+    for dir in picked {
+        let recorded: Metrics = serde_json::from_slice(&std::fs::read(dir.join("metrics.json"))?)?;
+        let recipe = TrainRecipe::from_json(&recorded.config)?;
+        let data = RunData::from_mnist(&mnist.train, mnist.test.clone(), &recipe);
+        let name = dir.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let fresh = RunDir::new(scratch.join(&name));
+        let _ = std::fs::remove_dir_all(fresh.path());
+        train_run(&recipe, &fresh, &data, RunOptions::default(), &Silent)?;
+        let again = fresh.read_metrics()?.ok_or("the retrained run wrote no metrics")?;
+        let (old_hash, new_hash) = (sha256(&dir.join("model.safetensors"))?, sha256(&fresh.model_path())?);
+        let val = |m: &Metrics| m.epochs.last().map(|e| e.val_accuracy);
+        let same = old_hash == new_hash
+            && recorded.test_accuracy == again.test_accuracy
+            && val(&recorded) == val(&again);
+        failures += usize::from(!same);
+        println!(
+            "{} {name}: test accuracy {:?} → {:?}, last-epoch evaluation {:?} → {:?}, model sha256 {}… → {}… (recorded engine {})",
+            if same { "same" } else { "DIFFERENT" },
+            recorded.test_accuracy,
+            again.test_accuracy,
+            val(&recorded),
+            val(&again),
+            &old_hash[..12],
+            &new_hash[..12],
+            recorded.engine_revision.as_deref().unwrap_or("not recorded"),
+        );
+        let _ = std::fs::remove_dir_all(fresh.path());
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    if failures > 0 {
+        println!("{failures} run(s) do not reproduce with the current code");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("every sampled run reproduces bit for bit");
+    Ok(ExitCode::SUCCESS)
+}
