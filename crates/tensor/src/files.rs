@@ -16,9 +16,11 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
-/// Writes `bytes` to `path` atomically (a temporary file beside it, synced, then renamed over
-/// it), creating the folder if needed. On failure the temporary file is removed and the old
-/// content of `path`, if any, is untouched.
+/// Writes `bytes` to `path` atomically (a temporary file `.NAME.PID.tmp` beside it, synced,
+/// then renamed over it, then the folder synced so the rename itself survives a power cut),
+/// creating the folder if needed. On failure the temporary file is removed and the old content
+/// of `path`, if any, is untouched. A process killed mid-write leaves its temporary behind;
+/// [`remove_dead_temporaries`] clears those.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let fail = |p: &Path, source| WriteError { path: p.to_path_buf(), source };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -36,7 +38,58 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     write().map_err(|e| {
         let _ = fs::remove_file(&tmp);
         fail(path, e)
-    })
+    })?;
+    sync_folder(dir);
+    Ok(())
+}
+
+/// Makes a rename in `dir` durable. Best effort: where a folder cannot be opened or synced
+/// (not Linux, some file systems) the file itself is already synced and nothing more is done.
+fn sync_folder(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Whether process `pid` is alive: `Some` on Linux (from `/proc/PID`), `None` where this
+/// cannot be told.
+pub fn process_alive(pid: u32) -> Option<bool> {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return None;
+    }
+    Some(proc.join(pid.to_string()).exists())
+}
+
+/// The writer's PID of a temporary `.NAME.PID.tmp` left by [`write_atomic`], if `file_name`
+/// is one.
+fn temporary_pid(file_name: &str) -> Option<u32> {
+    let inner = file_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (name, pid) = inner.rsplit_once('.')?;
+    if name.is_empty() {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Removes the temporaries of [`write_atomic`] that processes no longer alive left in `dir`
+/// (never this process's, nor any whose writer cannot be told dead); returns the files removed.
+pub fn remove_dead_temporaries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let Some(pid) = entry.file_name().to_str().and_then(temporary_pid) else { continue };
+        if pid == std::process::id() || process_alive(pid) != Some(false) {
+            continue;
+        }
+        let path = entry.path();
+        match fs::remove_file(&path) {
+            Ok(()) => removed.push(path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]
@@ -54,6 +107,40 @@ mod tests {
         assert_eq!(names, vec![std::ffi::OsString::from("a.bin")]);
         let err = write_atomic(&dir.join("sub/a.bin/inside"), b"x").unwrap_err();
         assert!(err.to_string().contains("a.bin"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn temporaries_of_dead_writers_are_removed_and_live_ones_kept() {
+        let dir = std::env::temp_dir().join(format!("atrous-files-tmp-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        // A PID that was alive and is no longer: a child that has exited and been reaped.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let me = std::process::id();
+        let names = [
+            format!(".model.safetensors.{dead}.tmp"),
+            format!(".metrics.json.{me}.tmp"),
+            "model.safetensors".to_string(),
+            format!(".{dead}.tmp"),
+            ".notes.txt.x1.tmp".to_string(),
+        ];
+        for n in &names {
+            fs::write(dir.join(n), b"x").unwrap();
+        }
+        let removed = remove_dead_temporaries(&dir).unwrap();
+        if process_alive(dead) == Some(false) {
+            assert_eq!(removed, vec![dir.join(&names[0])]);
+        } else {
+            assert!(removed.is_empty(), "{removed:?}");
+        }
+        for n in &names[1..] {
+            assert!(dir.join(n).exists(), "{n} was removed");
+        }
+        assert_eq!(temporary_pid(".a.b.123.tmp"), Some(123));
+        assert_eq!(temporary_pid("a.123.tmp"), None);
         fs::remove_dir_all(&dir).unwrap();
     }
 }
