@@ -159,6 +159,21 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             }
             Ok(())
         }
+        Ok(RunOutcome::Repaired { model, metrics }) => {
+            if !args.quiet {
+                let what = match (model, metrics) {
+                    (true, true) => "model.safetensors and metrics.json",
+                    (true, false) => "model.safetensors",
+                    _ => "metrics.json",
+                };
+                eprintln!(
+                    "run in {} already has all {} epochs; its last save had been interrupted: rewrote {what} from the checkpoint",
+                    args.out.display(),
+                    recipe.epochs
+                );
+            }
+            Ok(())
+        }
         Ok(RunOutcome::Trained { epochs_done }) => {
             if !args.quiet
                 && recipe.validation > 0
@@ -170,9 +185,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             }
             Ok(())
         }
-        Err(e @ (StudyError::RecipeMismatch { .. } | StudyError::Read { .. })) if args.resume => {
-            Err(anyhow::Error::new(e).context("--resume"))
-        }
+        Err(
+            e @ (StudyError::RecipeMismatch { .. }
+            | StudyError::Read { .. }
+            | StudyError::BadCheckpoint { .. }),
+        ) if args.resume => Err(anyhow::Error::new(e).context("--resume")),
         Err(e) => Err(e.into()),
     }
 }

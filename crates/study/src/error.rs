@@ -71,10 +71,7 @@ pub enum StudyError {
         requested: String,
     },
     /// A run whose loss became NaN or infinite.
-    #[error(
-        "training diverged: loss is {loss} at epoch {epoch} step {step}; the last good checkpoint (after epoch {epochs_done}) is kept in {}",
-        dir.display()
-    )]
+    #[error("training diverged: loss is {loss} at epoch {epoch} step {step}; {}", kept_checkpoint(dir, *epochs_done))]
     Diverged {
         /// The folder.
         dir: PathBuf,
@@ -86,6 +83,36 @@ pub enum StudyError {
         loss: f32,
         /// Epochs saved before.
         epochs_done: usize,
+    },
+    /// Another process (or another training in this process) holds the run folder's lock.
+    #[error(
+        "{} is in use by process {pid} (lock file {}); wait for it to finish, or delete the lock file if that process is gone",
+        dir.display(),
+        lock.display()
+    )]
+    Locked {
+        /// The folder.
+        dir: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+        /// The holder's process id, as the lock file says.
+        pid: String,
+    },
+    /// A run folder that cannot be created or written in (found before any training).
+    #[error("cannot write in run folder {}: {source}", dir.display())]
+    Unwritable {
+        /// The folder.
+        dir: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A checkpoint that cannot be resumed (damaged, or holding a NaN or infinite value).
+    #[error("checkpoint {} cannot be resumed: {source}", path.display())]
+    BadCheckpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: atrous_autograd::AutogradError,
     },
     /// A figure could not be drawn.
     #[error("cannot draw {}: {message}", path.display())]
@@ -105,6 +132,15 @@ pub enum StudyError {
 
 /// Result alias of the study crate.
 pub type Result<T> = std::result::Result<T, StudyError>;
+
+/// The end of a divergence message: where the last good state is, or that there is none.
+fn kept_checkpoint(dir: &std::path::Path, epochs_done: usize) -> String {
+    if epochs_done == 0 {
+        format!("no checkpoint was written in {} (no epoch finished)", dir.display())
+    } else {
+        format!("the last good checkpoint (after epoch {epochs_done}) is kept in {}", dir.display())
+    }
+}
 
 impl StudyError {
     pub(crate) fn invalid(field: &'static str, value: impl std::fmt::Display, rule: &'static str) -> Self {

@@ -5,6 +5,11 @@
 //!
 //! [`train_run`] trains a recipe into a folder, resuming from its checkpoint when asked; the
 //! same seed gives the same bytes whether a run was interrupted or not, and at any thread count.
+//! A run is done when all three files are written: the checkpoint first, so a run interrupted
+//! between the files is finished (or repaired: the model and metrics rewritten from the
+//! checkpoint) by resuming it. While it trains, the folder holds a lock file `.lock` with the
+//! trainer's process id, so a second trainer of the same folder is refused instead of mixing
+//! files of two runs.
 //! With a validation split every epoch is evaluated on validation and the test set exactly once,
 //! after the last epoch. [`RunDir::state`] tells whether a folder holds the run a recipe asks
 //! for under the running engine ([`crate::ENGINE_REVISION`]), and if not, which field differs.
@@ -18,10 +23,14 @@ use atrous_autograd::checkpoint::{Checkpoint, EpochRecord};
 use atrous_autograd::io::{load_dilnet, save_dilnet};
 use atrous_autograd::nn::DilNet;
 use atrous_autograd::train::{EVAL_BATCH, epoch_order, evaluate, fit_epoch};
-use atrous_tensor::files::write_atomic;
+use atrous_tensor::files::{process_alive, remove_dead_temporaries, write_atomic};
 use atrous_tensor::rng::Rng;
 use serde::{Deserialize, Serialize};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The lock file of a run folder, holding the trainer's process id.
+const LOCK_FILE: &str = ".lock";
 
 /// What `metrics.json` holds. Field order is the file's (alphabetical).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -165,7 +174,9 @@ impl RunDir {
                 requested: crate::ENGINE_REVISION.into(),
             });
         }
-        if m.epochs_done >= recipe.epochs && m.test_accuracy.is_some() {
+        // The model is written before the metrics, so complete metrics without a model mean it
+        // was lost afterwards: resuming rewrites it from the checkpoint.
+        if m.epochs_done >= recipe.epochs && m.test_accuracy.is_some() && self.model_path().exists() {
             Ok(RunState::Complete(Box::new(m)))
         } else {
             Ok(RunState::Partial { epochs_done: m.epochs_done })
@@ -189,11 +200,14 @@ impl RunDir {
         read_model_file(&self.model_path())
     }
 
-    /// The checkpoint, after checking it was made by `recipe`.
+    /// The checkpoint, after checking it was made by `recipe`. A damaged checkpoint, or one
+    /// holding a NaN or infinite value (parameter or optimiser state), is refused, naming the
+    /// file and the tensor.
     pub fn read_checkpoint(&self, recipe: &TrainRecipe) -> Result<Checkpoint> {
         let path = self.checkpoint_path();
         let bytes = std::fs::read(&path).map_err(|source| StudyError::Read { path: path.clone(), source })?;
-        let checkpoint = Checkpoint::from_bytes(&bytes, recipe.optimizer())?;
+        let checkpoint = Checkpoint::from_bytes(&bytes, recipe.optimizer())
+            .map_err(|source| StudyError::BadCheckpoint { path: path.clone(), source })?;
         let saved: serde_json::Value = serde_json::from_str(&checkpoint.recipe).map_err(|e| {
             StudyError::Json { path: path.clone(), what: "checkpoint recipe", message: e.to_string() }
         })?;
@@ -207,8 +221,53 @@ impl RunDir {
     /// final test evaluation (accuracy, loss) of a run with a validation split, once measured.
     pub fn save(&self, recipe: &TrainRecipe, state: &Checkpoint, test: Option<(f64, f64)>) -> Result<()> {
         write_atomic(&self.checkpoint_path(), &state.to_bytes()?)?;
-        let extra = [("train_config", state.recipe.clone()), ("epochs_done", state.epochs_done.to_string())];
-        write_atomic(&self.model_path(), &save_dilnet(&state.model, &extra)?)?;
+        write_atomic(&self.model_path(), &model_bytes(state)?)?;
+        self.write_metrics(recipe, state, test)
+    }
+
+    /// Rewrites from a complete checkpoint whatever of the model and the metrics is missing or
+    /// behind it (an interrupted final save); with a validation split, a rewritten metrics file
+    /// gets the test evaluation again (deterministic, so the same numbers). Returns what was
+    /// rewritten, as (model, metrics).
+    fn repair(&self, recipe: &TrainRecipe, state: &Checkpoint, data: &RunData) -> Result<(bool, bool)> {
+        let expected = model_bytes(state)?;
+        let model_ok = match std::fs::read(self.model_path()) {
+            Ok(bytes) => bytes == expected,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(source) => return Err(StudyError::Read { path: self.model_path(), source }),
+        };
+        if !model_ok {
+            write_atomic(&self.model_path(), &expected)?;
+        }
+        let metrics_ok = match self.read_metrics() {
+            Ok(Some(m)) => {
+                m.epochs_done == state.epochs_done
+                    && m.epochs.len() == state.history.len()
+                    && m.test_accuracy.is_some()
+            }
+            Ok(None) | Err(StudyError::Json { .. }) => false,
+            Err(e) => return Err(e),
+        };
+        if !metrics_ok {
+            let test = match &data.validation {
+                Some(_) => {
+                    let t = evaluate(&state.model, &data.test, EVAL_BATCH)?;
+                    Some((t.accuracy, t.loss))
+                }
+                None => None,
+            };
+            self.write_metrics(recipe, state, test)?;
+        }
+        Ok((!model_ok, !metrics_ok))
+    }
+
+    /// Writes `metrics.json` for `state`.
+    fn write_metrics(
+        &self,
+        recipe: &TrainRecipe,
+        state: &Checkpoint,
+        test: Option<(f64, f64)>,
+    ) -> Result<()> {
         let last = state.history.last();
         let split = recipe.validation > 0;
         let test = if split { test } else { last.map(|r| (r.val_accuracy, r.val_loss)) };
@@ -231,6 +290,76 @@ impl RunDir {
             message: e.to_string(),
         })?;
         Ok(write_atomic(&self.metrics_path(), text.as_bytes())?)
+    }
+}
+
+/// The model file of a checkpoint's state.
+fn model_bytes(state: &Checkpoint) -> Result<Vec<u8>> {
+    let extra = [("train_config", state.recipe.clone()), ("epochs_done", state.epochs_done.to_string())];
+    Ok(save_dilnet(&state.model, &extra)?)
+}
+
+/// The exclusive hold of a run folder by one [`train_run`]: the file [`LOCK_FILE`], created
+/// new with this process's id and removed on drop (with the folder, when this lock created it
+/// and nothing else was written).
+#[derive(Debug)]
+struct RunLock {
+    path: PathBuf,
+    created_dir: Option<PathBuf>,
+}
+
+impl RunLock {
+    /// Creates the folder if needed (so an unwritable folder is found before any training) and
+    /// takes its lock. A lock whose process is no longer alive (Linux: no `/proc/PID`) is taken
+    /// over with a message; a live one is an error naming the folder and the holder.
+    fn acquire(dir: &Path, observer: &dyn Observer) -> Result<RunLock> {
+        let unwritable = |source| StudyError::Unwritable { dir: dir.to_path_buf(), source };
+        let created_dir = (!dir.exists()).then(|| dir.to_path_buf());
+        std::fs::create_dir_all(dir).map_err(unwritable)?;
+        let path = dir.join(LOCK_FILE);
+        let me = std::process::id();
+        let mut holder = String::new();
+        // Twice at most: once more after taking over a dead process's lock.
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    let lock = RunLock { path, created_dir };
+                    f.write_all(me.to_string().as_bytes()).and_then(|()| f.sync_all()).map_err(unwritable)?;
+                    return Ok(lock);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
+                    let dead = holder.parse().ok().and_then(process_alive) == Some(false);
+                    if !dead {
+                        break;
+                    }
+                    observer.message(&format!(
+                        "{}: taking over the lock of process {holder}, which is no longer running",
+                        dir.display()
+                    ));
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(source) => return Err(unwritable(source)),
+                    }
+                }
+                Err(source) => return Err(unwritable(source)),
+            }
+        }
+        if holder.is_empty() {
+            holder = "unknown".into();
+        }
+        Err(StudyError::Locked { dir: dir.to_path_buf(), lock: path, pid: holder })
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        if let Some(dir) = &self.created_dir {
+            // Only succeeds when empty: a refused or diverged first run leaves no folder behind.
+            let _ = std::fs::remove_dir(dir);
+        }
     }
 }
 
@@ -272,12 +401,25 @@ pub enum RunOutcome {
     },
     /// The folder already had every epoch; nothing was trained.
     AlreadyComplete,
+    /// The checkpoint had every epoch but the final save had been interrupted: what was missing
+    /// or behind it was rewritten from the checkpoint; nothing was trained.
+    Repaired {
+        /// Whether `model.safetensors` was rewritten.
+        model: bool,
+        /// Whether `metrics.json` was rewritten.
+        metrics: bool,
+    },
 }
 
 /// Trains `recipe` into `dir` on `data` (split as the recipe says, see [`RunData`]), evaluating
 /// after each epoch on validation (or on test without a split) and saving the folder after each
 /// epoch; with a split, the test set is evaluated once, after the last epoch. Resuming refuses
-/// a folder trained under another engine revision.
+/// a folder trained under another engine revision, and repairs a folder whose checkpoint is
+/// complete but whose model or metrics are missing or behind ([`RunOutcome::Repaired`]).
+///
+/// The folder is created and locked (a lock file `.lock` holding the process id) before anything else, so an unwritable
+/// folder or a concurrent trainer is refused before any training; temporaries left by killed
+/// writers are removed.
 pub fn train_run(
     recipe: &TrainRecipe,
     dir: &RunDir,
@@ -286,6 +428,16 @@ pub fn train_run(
     observer: &dyn Observer,
 ) -> Result<RunOutcome> {
     recipe.validate()?;
+    let _lock = RunLock::acquire(&dir.path, observer)?;
+    let removed = remove_dead_temporaries(&dir.path)
+        .map_err(|source| StudyError::Unwritable { dir: dir.path.clone(), source })?;
+    if !removed.is_empty() {
+        observer.message(&format!(
+            "{}: removed {} temporary file(s) left by interrupted writes",
+            dir.path.display(),
+            removed.len()
+        ));
+    }
     if !options.resume && dir.holds_run() {
         return Err(StudyError::RunExists { dir: dir.path.clone() });
     }
@@ -312,7 +464,10 @@ pub fn train_run(
         }
     };
     if state.epochs_done >= recipe.epochs {
-        return Ok(RunOutcome::AlreadyComplete);
+        return Ok(match dir.repair(recipe, &state, data)? {
+            (false, false) => RunOutcome::AlreadyComplete,
+            (model, metrics) => RunOutcome::Repaired { model, metrics },
+        });
     }
     let train = &data.train;
     let mut ran = 0;
@@ -409,6 +564,9 @@ mod tests {
         }
         let current = Metrics { engine_revision: Some(crate::ENGINE_REVISION.into()), ..metrics };
         std::fs::write(run.metrics_path(), serde_json::to_vec(&current).unwrap()).unwrap();
+        // Complete metrics without the model (lost after they were written): resumable.
+        assert_eq!(run.state(&recipe).unwrap(), RunState::Partial { epochs_done: 3 });
+        std::fs::write(run.model_path(), b"a model").unwrap();
         assert!(matches!(run.state(&recipe).unwrap(), RunState::Complete(_)));
         let other = TrainRecipe { lr: 0.01, ..recipe };
         match run.state(&other).unwrap() {
