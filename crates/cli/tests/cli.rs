@@ -1,23 +1,11 @@
 //! The real `atrous` binary end to end: train on a subset, evaluate, resume, determinism, and
 //! clear one-line errors for bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn atrous(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atrous")).args(args).output().expect("the binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("atrous-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{assert_one_line_error, atrous, scratch, stderr};
 
 /// Trains a small run; extra flags are appended.
 fn train(out: &Path, extra: &[&str]) -> Output {
@@ -36,13 +24,6 @@ fn train(out: &Path, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(extra);
     atrous(&args)
-}
-
-fn assert_one_line_error(o: &Output, needle: &str) {
-    assert!(!o.status.success(), "expected failure, got success");
-    let err = stderr(o);
-    assert_eq!(err.trim_end().lines().count(), 1, "error is not one line: {err:?}");
-    assert!(err.starts_with("error: ") && err.contains(needle), "{err:?} lacks {needle:?}");
 }
 
 #[test]

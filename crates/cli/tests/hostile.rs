@@ -2,23 +2,11 @@
 //! careless JSON float round trip, an interrupted final save, an unwritable `--out`, and a
 //! divergence in the first epoch. Each failure is one line naming what is wrong.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn atrous(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atrous")).args(args).output().expect("the binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("atrous-hostile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{assert_one_line_error, atrous, scratch, stderr};
 
 /// A small two-epoch run with `--lr 0.03`; extra flags are appended.
 fn train(out: &Path, extra: &[&str]) -> Output {
@@ -26,13 +14,6 @@ fn train(out: &Path, extra: &[&str]) -> Output {
     args.extend(["--lr", "0.03", "--out", out.to_str().unwrap()]);
     args.extend_from_slice(extra);
     atrous(&args)
-}
-
-fn assert_one_line_error(o: &Output, needle: &str) {
-    assert!(!o.status.success(), "expected failure, got success");
-    let err = stderr(o);
-    assert_eq!(err.trim_end().lines().count(), 1, "error is not one line: {err:?}");
-    assert!(err.starts_with("error: ") && err.contains(needle), "{err:?} lacks {needle:?}");
 }
 
 fn metrics(dir: &Path) -> serde_json::Value {

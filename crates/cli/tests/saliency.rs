@@ -1,24 +1,12 @@
 //! `atrous saliency`, `atrous class-model` and `atrous localize` end to end on a small model
 //! trained by the real binary, plus their errors (ours in one line, clap's with the usage).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use std::sync::OnceLock;
 
-fn atrous(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atrous")).args(args).output().expect("the binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("atrous-saliency-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{atrous, scratch, stderr};
 
 /// A narrow DilNet(2) trained for one epoch on 10,000 images (313 steps of 32), shared by the tests of this file.
 fn model() -> &'static str {
