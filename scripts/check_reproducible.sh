@@ -3,7 +3,11 @@
 # the recorded test and validation accuracy and the same model bytes (sha256 of
 # model.safetensors). Exit status 0 only if every sampled run reproduces.
 #
-#   scripts/check_reproducible.sh [STUDY_DIR] [SAMPLE] [DATA_DIR]
+#   scripts/check_reproducible.sh [STUDY_DIR] [SAMPLE] [DATA_DIR] [--adopt OLD_REVISION]
+#
+# --adopt re-records runs made under OLD_REVISION as the current engine revision, only if one run
+# of each of their architectures (added to the sample) reproduces bit for bit; for a change of
+# how the revision is defined, not of the arithmetic.
 #
 # STUDY_DIR defaults to docs/study, SAMPLE to 4 (taken evenly across the runs in name order),
 # DATA_DIR to $ATROUS_DATA or the repository's data/mnist. Float results depend on the

@@ -8,9 +8,16 @@
 //! sample is the same every time. Each is retrained from its recorded recipe (`metrics.json`)
 //! into a temporary folder. The recorded engine revision is printed next to the current one: a
 //! difference there explains (but does not excuse) a mismatch.
+//!
+//! `--adopt OLD_REVISION`: after a change of the engine revision's *definition* (not of the
+//! arithmetic), re-record runs made under OLD_REVISION as the current revision, but only on
+//! evidence: the sample is widened to at least one run of every architecture among those runs,
+//! and nothing is rewritten unless every sampled run reproduces bit for bit. Only the
+//! `engine_revision` field of `metrics.json` changes (atomically); the old value is kept in
+//! `adopted_from` for the record.
 
 use atrous_study::data::RunData;
-use atrous_study::{ENGINE_REVISION, Metrics, RunDir, RunOptions, Silent, TrainRecipe, train_run};
+use atrous_study::{Metrics, RunDir, RunOptions, Silent, TrainRecipe, engine_revision, train_run};
 use atrous_tensor::mnist::{Mnist, default_data_dir};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -21,7 +28,13 @@ fn sha256(path: &Path) -> std::io::Result<String> {
 }
 
 fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let adopt = match args.iter().position(|a| a == "--adopt") {
+        Some(i) if i + 1 < args.len() => Some(args.drain(i..i + 2).nth(1).unwrap_or_default()),
+        Some(_) => return Err("--adopt needs the old engine revision".into()),
+        None => None,
+    };
+    let mut args = args.into_iter();
     let study = PathBuf::from(args.next().ok_or("usage: check_reproducible STUDY_DIR [SAMPLE] [DATA_DIR]")?);
     let sample: usize = args.next().map_or(Ok(4), |s| s.parse())?;
     let data_dir =
@@ -35,17 +48,47 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         return Err(format!("no run folders in {}", study.display()).into());
     }
     let take = sample.clamp(1, runs.len());
-    let picked: Vec<&PathBuf> = (0..take).map(|i| &runs[i * runs.len() / take]).collect();
+    let mut picked: Vec<&PathBuf> = (0..take).map(|i| &runs[i * runs.len() / take]).collect();
+    let recorded_of = |dir: &Path| -> Result<Metrics, Box<dyn std::error::Error>> {
+        Ok(serde_json::from_slice(&std::fs::read(dir.join("metrics.json"))?)?)
+    };
+    let mut adoptable = Vec::new();
+    if let Some(old) = &adopt {
+        for dir in &runs {
+            if recorded_of(dir)?.engine_revision.as_deref() == Some(old.as_str()) {
+                adoptable.push(dir);
+            }
+        }
+        // One run of every architecture among the adoptable runs joins the sample.
+        let mut architectures: Vec<(serde_json::Value, serde_json::Value)> = Vec::new();
+        for dir in &adoptable {
+            let config = recorded_of(dir)?.config;
+            let arch = (config["dilations"].clone(), config["kernels"].clone());
+            if !architectures.contains(&arch) {
+                architectures.push(arch);
+                if !picked.contains(dir) {
+                    picked.push(dir);
+                }
+            }
+        }
+        println!(
+            "{} runs recorded under {old}; {} architectures among them",
+            adoptable.len(),
+            architectures.len()
+        );
+    }
     let mnist = Mnist::load(&data_dir)?;
     let scratch = std::env::temp_dir().join(format!("atrous-reproduce-{}", std::process::id()));
     let mut failures = 0;
     println!(
-        "current engine revision {ENGINE_REVISION}; checking {take} of {} runs in {}",
+        "current engine revision {}; checking {} of {} runs in {}",
+        engine_revision(),
+        picked.len(),
         runs.len(),
         study.display()
     );
     for dir in picked {
-        let recorded: Metrics = serde_json::from_slice(&std::fs::read(dir.join("metrics.json"))?)?;
+        let recorded = recorded_of(dir)?;
         let recipe = TrainRecipe::from_json(&recorded.config)?;
         let data = RunData::from_mnist(&mnist.train, mnist.test.clone(), &recipe);
         let name = dir.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -78,5 +121,15 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         return Ok(ExitCode::FAILURE);
     }
     println!("every sampled run reproduces bit for bit");
+    if adopt.is_some() {
+        for dir in &adoptable {
+            let path = dir.join("metrics.json");
+            let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
+            m["adopted_from"] = m["engine_revision"].clone();
+            m["engine_revision"] = engine_revision().into();
+            atrous_tensor::files::write_atomic(&path, serde_json::to_string_pretty(&m)?.as_bytes())?;
+        }
+        println!("re-recorded {} runs under engine revision {}", adoptable.len(), engine_revision());
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -506,7 +506,7 @@ impl StudyAnalysis {
             localize: plan.localize,
             out: plan.out.clone(),
             command: study_command(plan),
-            engine_revision: crate::ENGINE_REVISION.to_string(),
+            engine_revision: crate::engine_revision().to_string(),
             git_commit: crate::git_commit().map(str::to_string),
             machine: machine_description(),
             train_seconds: runs.iter().map(|r| r.train_seconds).sum(),

@@ -43,6 +43,7 @@ pub mod figures;
 pub mod measure;
 mod observer;
 pub mod plan;
+pub mod provenance;
 mod recipe;
 pub mod report;
 mod run;
@@ -56,18 +57,5 @@ pub use plan::{Arm, Family, PlannedRun, StudyPlan, plan_runs, report_only, run_s
 pub use recipe::TrainRecipe;
 pub use run::{Metrics, RunDir, RunOptions, RunOutcome, RunState, read_model_file, train_run};
 
-/// The engine revision of this build: a hash of the sources of the crates that decide training
-/// arithmetic (`atrous-tensor`, `atrous-conv`, `atrous-autograd`: their `src` trees and
-/// manifests), computed at build time (`build.rs`). A run folder records the revision that
-/// trained it, and a study reuses a run only under the same revision. Float results also depend
-/// on the instruction set the binary was built for (see the README), which the revision does
-/// not capture; the report records the machine.
-pub const ENGINE_REVISION: &str = env!("ATROUS_ENGINE_REVISION");
-
-/// The git commit this binary was built from, when the build could ask git (provenance only:
-/// uncommitted changes are not reflected; [`ENGINE_REVISION`] is what reuse relies on).
-pub fn git_commit() -> Option<&'static str> {
-    let c = env!("ATROUS_GIT_COMMIT");
-    (!c.is_empty()).then_some(c)
-}
+pub use provenance::{engine_revision, git_commit};
 pub use search::{SearchPlan, SearchRecord, run_search};

@@ -239,7 +239,7 @@ pub fn render_markdown(a: &StudyAnalysis) -> String {
     );
     let _ = writeln!(
         md,
-        "- Code: engine revision `{}` (hash of the tensor, conv and autograd sources; a study reuses a run only under the same revision), git commit `{}`.",
+        "- Code: engine revision `{}` (a fingerprint of the training arithmetic on this machine: the bits of fixed probe training steps; a study reuses a run only under the same revision), git commit `{}`.",
         s.engine_revision,
         s.git_commit.as_deref().unwrap_or("unknown")
     );

@@ -12,7 +12,7 @@
 //! files of two runs.
 //! With a validation split every epoch is evaluated on validation and the test set exactly once,
 //! after the last epoch. [`RunDir::state`] tells whether a folder holds the run a recipe asks
-//! for under the running engine ([`crate::ENGINE_REVISION`]), and if not, which field differs.
+//! for under the running engine ([`crate::engine_revision`]), and if not, which field differs.
 
 use crate::data::RunData;
 use crate::observer::Observer;
@@ -39,7 +39,7 @@ pub struct Metrics {
     pub atrous_version: String,
     /// The recipe ([`TrainRecipe::to_json`]).
     pub config: serde_json::Value,
-    /// The engine revision that trained the run ([`crate::ENGINE_REVISION`]); `None` in files
+    /// The engine revision that trained the run ([`crate::engine_revision`]); `None` in files
     /// written before it was recorded.
     #[serde(default)]
     pub engine_revision: Option<String>,
@@ -167,11 +167,11 @@ impl RunDir {
         if let Some((field, saved, requested)) = recipe.first_difference(&m.config) {
             return Ok(RunState::Stale { field, saved, requested });
         }
-        if m.engine_revision.as_deref() != Some(crate::ENGINE_REVISION) {
+        if m.engine_revision.as_deref() != Some(crate::engine_revision()) {
             return Ok(RunState::Stale {
                 field: "engine revision".into(),
                 saved: m.engine_revision.clone().unwrap_or_else(|| "none recorded".into()),
-                requested: crate::ENGINE_REVISION.into(),
+                requested: crate::engine_revision().into(),
             });
         }
         // The model is written before the metrics, so complete metrics without a model mean it
@@ -274,7 +274,7 @@ impl RunDir {
         let metrics = Metrics {
             atrous_version: env!("CARGO_PKG_VERSION").into(),
             config: recipe.to_json(),
-            engine_revision: Some(crate::ENGINE_REVISION.into()),
+            engine_revision: Some(crate::engine_revision().into()),
             epochs: state.history.clone(),
             epochs_done: state.epochs_done,
             evaluated_per_epoch: if split { "validation".into() } else { test_split_name() },
@@ -443,13 +443,13 @@ pub fn train_run(
     }
     let mut state = if options.resume {
         if let Some(m) = dir.read_metrics()?
-            && m.engine_revision.as_deref() != Some(crate::ENGINE_REVISION)
+            && m.engine_revision.as_deref() != Some(crate::engine_revision())
         {
             return Err(StudyError::RecipeMismatch {
                 dir: dir.path.clone(),
                 field: "engine revision".into(),
                 saved: m.engine_revision.unwrap_or_else(|| "none recorded".into()),
-                requested: crate::ENGINE_REVISION.into(),
+                requested: crate::engine_revision().into(),
             });
         }
         dir.read_checkpoint(recipe)?
@@ -562,7 +562,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let current = Metrics { engine_revision: Some(crate::ENGINE_REVISION.into()), ..metrics };
+        let current = Metrics { engine_revision: Some(crate::engine_revision().into()), ..metrics };
         std::fs::write(run.metrics_path(), serde_json::to_vec(&current).unwrap()).unwrap();
         // Complete metrics without the model (lost after they were written): resumable.
         assert_eq!(run.state(&recipe).unwrap(), RunState::Partial { epochs_done: 3 });
