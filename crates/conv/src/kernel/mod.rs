@@ -58,12 +58,12 @@ pub(crate) enum Init<'a> {
 /// # Panics
 /// If an operand is too short for the sizes (a bug in the caller).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm(
+pub(crate) fn gemm<B: BSource>(
     m: usize,
     n: usize,
     k: usize,
     a: impl ASource,
-    b: impl BSource,
+    b: B,
     c: &mut [f32],
     ldc: usize,
     init: Init<'_>,
@@ -90,11 +90,10 @@ pub(crate) fn gemm(
             // worked out once per strip instead of once per row panel: the sources' table
             // lookups and range tests then stay out of the multiply-add loop.
             let g0 = j0 / LANES;
-            strip.clear();
-            strip.extend((0..k).map(|p| StripRow {
+            strip.fill(k, vectors, |p| StripRow {
                 b: std::array::from_fn(|v| b.vector(p, g0 + v.min(vectors - 1))),
                 mask: b.live(p, j0, vectors),
-            }));
+            });
             for i0 in (0..m).step_by(MR) {
                 let rows = MR.min(m - i0);
                 // Rows past `m` re-read the last row (inside A when k > 0, checked above); their
@@ -113,9 +112,9 @@ pub(crate) fn gemm(
                 unsafe {
                     let c_at = c_ptr.add(i0 * ldc + j0);
                     match vectors {
-                        1 => t.run::<1>(strip, c_at),
-                        2 => t.run::<2>(strip, c_at),
-                        _ => t.run::<NV>(strip, c_at),
+                        1 => t.run::<1, B>(strip, c_at),
+                        2 => t.run::<2, B>(strip, c_at),
+                        _ => t.run::<NV, B>(strip, c_at),
                     }
                 }
             }
@@ -131,9 +130,37 @@ struct StripRow {
     mask: u32,
 }
 
+/// The reduction steps of one column strip, and the same steps cut into runs whose rows are all
+/// live in every vector (`full`) or not. Every row panel of the strip walks the runs: a full run's
+/// loop has no mask test, and most steps are in full runs (only taps of a dilated kernel that
+/// reach into the padding make partial rows), so the test is paid once per strip instead of once
+/// per row panel.
+struct Strip {
+    rows: Vec<StripRow>,
+    runs: Vec<(std::ops::Range<usize>, bool)>,
+}
+
+impl Strip {
+    /// Refills the table with `k` rows of a strip of `vectors` vectors.
+    fn fill(&mut self, k: usize, vectors: usize, row: impl Fn(usize) -> StripRow) {
+        let all = (1u32 << vectors) - 1;
+        self.rows.clear();
+        self.rows.extend((0..k).map(row));
+        self.runs.clear();
+        for (p, r) in self.rows.iter().enumerate() {
+            let full = r.mask & all == all;
+            match self.runs.last_mut() {
+                Some((range, run_full)) if *run_full == full => range.end = p + 1,
+                _ => self.runs.push((p..p + 1, full)),
+            }
+        }
+    }
+}
+
 thread_local! {
     /// The strip table, kept per thread so the kernel does not allocate once it has grown.
-    static STRIP: std::cell::RefCell<Vec<StripRow>> = const { std::cell::RefCell::new(Vec::new()) };
+    static STRIP: std::cell::RefCell<Strip> =
+        const { std::cell::RefCell::new(Strip { rows: Vec::new(), runs: Vec::new() }) };
 }
 
 /// One register tile's sizes and operands.
@@ -151,40 +178,52 @@ impl Tile {
     /// Computes the tile with `V` vectors per row, over the reduction steps of `strip`.
     ///
     /// # Safety
-    /// `a_rows[r] + p·cs` readable for `p < strip.len()`; `strip[p].b[v] .. + LANES` readable for
+    /// `a_rows[r] + p·cs` readable for `p < strip.rows.len()`; `strip.rows[p].b[v] .. + LANES` readable for
     /// `v < V`; `c + r·ldc + j` writable (and readable when accumulating) for `r < rows`,
     /// `j < cols`, with `cols ≤ V·LANES`.
     #[inline(always)]
-    unsafe fn run<const V: usize>(&self, strip: &[StripRow], c: *mut f32) {
+    unsafe fn run<const V: usize, B: BSource>(&self, strip: &Strip, c: *mut f32) {
         let all = (1u32 << V) - 1;
         let mut acc: [[Vector; V]; MR] = std::array::from_fn(|r| [Vector::splat(self.bias[r]); V]);
-        for (p, row) in strip.iter().enumerate() {
-            let off = p * self.cs;
-            let mask = row.mask & all;
-            if mask == all {
-                // SAFETY: row p of B, V vectors from the tile's first column (caller's promise).
-                let bv: [Vector; V] = std::array::from_fn(|v| unsafe { load_ptr(row.b[v]) });
-                for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
-                    // SAFETY: element p of this A row (caller's promise).
-                    let av = Vector::splat(unsafe { *a_r.add(off) });
-                    for (acc_v, &b_v) in acc_r.iter_mut().zip(&bv) {
-                        *acc_v = av.mul_add(b_v, *acc_v);
-                    }
-                }
-            } else if mask != 0 {
-                // Some vectors of row p are zero for this tile (a dilated tap reading only
-                // padding there): skip their multiply-adds. `v` is a constant in each unrolled
-                // copy, so the accumulators stay in registers.
-                for v in 0..V {
-                    if mask & (1 << v) == 0 {
-                        continue;
-                    }
-                    // SAFETY: as above, one vector.
-                    let b_v = unsafe { load_ptr(row.b[v]) };
+        for (range, full) in &strip.runs {
+            let rows = &strip.rows[range.clone()];
+            if *full {
+                let mut off = range.start * self.cs;
+                for row in rows {
+                    // SAFETY: row p of B, V vectors from the tile's first column (caller's promise);
+                    // with a contiguous source they follow the first one.
+                    let bv: [Vector; V] = std::array::from_fn(|v| unsafe {
+                        load_ptr(if B::CONTIGUOUS { row.b[0].add(v * LANES) } else { row.b[v] })
+                    });
                     for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
-                        // SAFETY: as above.
+                        // SAFETY: element p of this A row (caller's promise).
                         let av = Vector::splat(unsafe { *a_r.add(off) });
-                        acc_r[v] = av.mul_add(b_v, acc_r[v]);
+                        for (acc_v, &b_v) in acc_r.iter_mut().zip(&bv) {
+                            *acc_v = av.mul_add(b_v, *acc_v);
+                        }
+                    }
+                    off += self.cs;
+                }
+                continue;
+            }
+            for (p, row) in (range.start..).zip(rows) {
+                let off = p * self.cs;
+                let mask = row.mask & all;
+                if mask != 0 {
+                    // Some vectors of row p are zero for this tile (a dilated tap reading only
+                    // padding there): skip their multiply-adds. `v` is a constant in each unrolled
+                    // copy, so the accumulators stay in registers.
+                    for v in 0..V {
+                        if mask & (1 << v) == 0 {
+                            continue;
+                        }
+                        // SAFETY: as above, one vector.
+                        let b_v = unsafe { load_ptr(row.b[v]) };
+                        for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
+                            // SAFETY: as above.
+                            let av = Vector::splat(unsafe { *a_r.add(off) });
+                            acc_r[v] = av.mul_add(b_v, acc_r[v]);
+                        }
                     }
                 }
             }

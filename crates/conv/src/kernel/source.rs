@@ -41,6 +41,9 @@ pub(crate) unsafe trait BSource {
     fn check(&self, k: usize, n: usize);
     /// Where columns `g·LANES..(g + 1)·LANES` of row `p` start.
     fn vector(&self, p: usize, g: usize) -> *const f32;
+    /// Whether a row's vectors follow each other in memory (`vector(p, g + 1)` is
+    /// `vector(p, g) + LANES`), so the kernel can find them all from the first one.
+    const CONTIGUOUS: bool;
     /// Bit `v` is set when vector `v` of the `vectors` vectors of row `p` from column `j0` on may
     /// be non-zero; the kernel skips the multiply-adds of the others. All set by default.
     #[inline(always)]
@@ -111,6 +114,7 @@ pub(crate) struct RowMajor<'a> {
 // SAFETY: `check` asserts the last row is readable up to `n` rounded up to whole vectors; earlier
 // rows start lower.
 unsafe impl BSource for RowMajor<'_> {
+    const CONTIGUOUS: bool = true;
     fn check(&self, k: usize, n: usize) {
         if k > 0 {
             let end = (k - 1) * self.ld + n.next_multiple_of(LANES);
@@ -138,6 +142,7 @@ pub(crate) struct ShiftedRows<'a> {
 // SAFETY: `check` asserts the tables cover `p < k` and each of those rows is readable up to `n`
 // rounded up to whole vectors.
 unsafe impl BSource for ShiftedRows<'_> {
+    const CONTIGUOUS: bool = true;
     fn check(&self, k: usize, n: usize) {
         assert!(self.rows.len() >= k && self.nonzero.len() >= k, "kernel::gemm: B row table too short");
         let need = n.next_multiple_of(LANES);
@@ -173,6 +178,7 @@ pub(crate) struct GatheredColumns<'a> {
 // SAFETY: `check` asserts the table covers `g < n / LANES` and each of those vector columns is
 // readable down to row `k − 1`.
 unsafe impl BSource for GatheredColumns<'_> {
+    const CONTIGUOUS: bool = false;
     fn check(&self, k: usize, n: usize) {
         assert!(n % LANES == 0 && self.cols.len() >= n / LANES, "kernel::gemm: B column table");
         if k > 0 {
