@@ -79,21 +79,36 @@ pub(crate) fn gemm<B: BSource>(
     }
     let c_ptr = c.as_mut_ptr();
     let accumulate = matches!(init, Init::Accumulate);
-    STRIP.with_borrow_mut(|strip| {
+    STRIP.with_borrow_mut(|(strip, interior)| {
+        // A contiguous source's strips that lie where every row may be non-zero (all of `B` for
+        // most sources; away from the rows a dilated tap reads from the padding for shifted
+        // planes) share one table: row p's first vector at column 0, offset by the strip's first
+        // column in the tile. Only the other strips build their own. In an interior strip every
+        // vector meets every row's non-zero range, so the tile multiplies exactly the vectors a
+        // strip's own table would mark live: the same sums.
+        let inside = if B::CONTIGUOUS { b.live_columns(k, n) } else { 0..0 };
+        if !inside.is_empty() {
+            interior.fill(k, 1, |p| StripRow { b: [b.vector(p, 0); NV], mask: 1 });
+        }
         // Column strips outer: each strip of B (k × NR) is read by every row panel in turn, while
         // it is still in cache. (Blocking the reduction into L1-sized pieces measured slower: the
         // extra passes over C cost more than the L2 reads they save.)
         for j0 in (0..n).step_by(NR) {
             let cols = NR.min(n - j0);
             let vectors = cols.div_ceil(LANES);
-            // Where each row of the strip's B vectors starts and which of them may be non-zero,
-            // worked out once per strip instead of once per row panel: the sources' table
-            // lookups and range tests then stay out of the multiply-add loop.
-            let g0 = j0 / LANES;
-            strip.fill(k, vectors, |p| StripRow {
-                b: std::array::from_fn(|v| b.vector(p, g0 + v.min(vectors - 1))),
-                mask: b.live(p, j0, vectors),
-            });
+            let (table, shift) = if inside.start <= j0 && j0 + vectors * LANES <= inside.end {
+                (&*interior, j0)
+            } else {
+                // Where each row of the strip's B vectors starts and which of them may be
+                // non-zero, worked out once per strip instead of once per row panel: the sources'
+                // table lookups and range tests then stay out of the multiply-add loop.
+                let g0 = j0 / LANES;
+                strip.fill(k, vectors, |p| StripRow {
+                    b: std::array::from_fn(|v| b.vector(p, g0 + v.min(vectors - 1))),
+                    mask: b.live(p, j0, vectors),
+                });
+                (&*strip, 0)
+            };
             for i0 in (0..m).step_by(MR) {
                 let rows = MR.min(m - i0);
                 // Rows past `m` re-read the last row (inside A when k > 0, checked above); their
@@ -105,16 +120,16 @@ pub(crate) fn gemm<B: BSource>(
                 }
                 let t = Tile { a_rows, cs: a.col_stride(), ldc, rows, cols, bias, accumulate };
                 // SAFETY: the tile reads A rows i0.. (clamped, see above) at p·cs for p < k and the
-                // B vectors of the strip table, which hold rows p < k at columns j0..j0 + cols
-                // rounded up to LANES ≤ n rounded up, all inside the operands (`a.check` and
-                // `b.check` passed: the sources' promise), and writes C rows i0..i0 + rows,
-                // columns j0..j0 + cols, all inside C (checked).
+                // B vectors of the strip's table (offset by `shift` for the interior table), which
+                // hold rows p < k at columns j0..j0 + cols rounded up to LANES ≤ n rounded up, all
+                // inside the operands (`a.check` and `b.check` passed: the sources' promise), and
+                // writes C rows i0..i0 + rows, columns j0..j0 + cols, all inside C (checked).
                 unsafe {
                     let c_at = c_ptr.add(i0 * ldc + j0);
                     match vectors {
-                        1 => t.run::<1, B>(strip, c_at),
-                        2 => t.run::<2, B>(strip, c_at),
-                        _ => t.run::<NV, B>(strip, c_at),
+                        1 => t.run::<1, B>(table, shift, c_at),
+                        2 => t.run::<2, B>(table, shift, c_at),
+                        _ => t.run::<NV, B>(table, shift, c_at),
                     }
                 }
             }
@@ -158,9 +173,11 @@ impl Strip {
 }
 
 thread_local! {
-    /// The strip table, kept per thread so the kernel does not allocate once it has grown.
-    static STRIP: std::cell::RefCell<Strip> =
-        const { std::cell::RefCell::new(Strip { rows: Vec::new(), runs: Vec::new() }) };
+    /// The per-strip table and the interior table (see [`gemm`]), kept per thread so the kernel
+    /// does not allocate once they have grown.
+    static STRIP: std::cell::RefCell<(Strip, Strip)> = const {
+        std::cell::RefCell::new((Strip { rows: Vec::new(), runs: Vec::new() }, Strip { rows: Vec::new(), runs: Vec::new() }))
+    };
 }
 
 /// One register tile's sizes and operands.
@@ -179,10 +196,11 @@ impl Tile {
     ///
     /// # Safety
     /// `a_rows[r] + p·cs` readable for `p < strip.rows.len()`; `strip.rows[p].b[v] .. + LANES` readable for
-    /// `v < V`; `c + r·ldc + j` writable (and readable when accumulating) for `r < rows`,
+    /// `v < V` (with a contiguous source, `strip.rows[p].b[0] + shift + v·LANES ..`; `shift` is 0
+    /// unless every row of the strip is fully live); `c + r·ldc + j` writable (and readable when accumulating) for `r < rows`,
     /// `j < cols`, with `cols ≤ V·LANES`.
     #[inline(always)]
-    unsafe fn run<const V: usize, B: BSource>(&self, strip: &Strip, c: *mut f32) {
+    unsafe fn run<const V: usize, B: BSource>(&self, strip: &Strip, shift: usize, c: *mut f32) {
         let all = (1u32 << V) - 1;
         let mut acc: [[Vector; V]; MR] = std::array::from_fn(|r| [Vector::splat(self.bias[r]); V]);
         for (range, full) in &strip.runs {
@@ -193,7 +211,7 @@ impl Tile {
                     // SAFETY: row p of B, V vectors from the tile's first column (caller's promise);
                     // with a contiguous source they follow the first one.
                     let bv: [Vector; V] = std::array::from_fn(|v| unsafe {
-                        load_ptr(if B::CONTIGUOUS { row.b[0].add(v * LANES) } else { row.b[v] })
+                        load_ptr(if B::CONTIGUOUS { row.b[0].add(shift + v * LANES) } else { row.b[v] })
                     });
                     for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
                         // SAFETY: element p of this A row (caller's promise).

@@ -41,6 +41,11 @@ pub(crate) unsafe trait BSource {
     fn check(&self, k: usize, n: usize);
     /// Where columns `g·LANES..(g + 1)·LANES` of row `p` start.
     fn vector(&self, p: usize, g: usize) -> *const f32;
+    /// Columns `j` (a range) where every row `p < k` may be non-zero: a tile of vectors inside
+    /// it has every vector live. All of `B` by default.
+    fn live_columns(&self, _k: usize, n: usize) -> Range<usize> {
+        0..n.next_multiple_of(LANES)
+    }
     /// Whether a row's vectors follow each other in memory (`vector(p, g + 1)` is
     /// `vector(p, g) + LANES`), so the kernel can find them all from the first one.
     const CONTIGUOUS: bool;
@@ -151,6 +156,11 @@ unsafe impl BSource for ShiftedRows<'_> {
     #[inline(always)]
     fn vector(&self, p: usize, g: usize) -> *const f32 {
         self.data.as_ptr().wrapping_add(self.rows[p] + g * LANES)
+    }
+    fn live_columns(&self, k: usize, _n: usize) -> Range<usize> {
+        let start = self.nonzero[..k].iter().map(|r| r.start).max().unwrap_or(0);
+        let end = self.nonzero[..k].iter().map(|r| r.end).min().unwrap_or(0);
+        start..end.max(start)
     }
     #[inline(always)]
     fn live(&self, p: usize, j0: usize, vectors: usize) -> u32 {
