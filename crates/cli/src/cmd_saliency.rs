@@ -210,22 +210,20 @@ impl MethodArgs {
             }
             _ => {}
         }
-        method.validate().map_err(|e| {
-            name_flag(
-                e,
-                &[
-                    ("number of integration steps", "--ig-steps"),
-                    ("blur width (sigma, pixels)", "--blur-sigma"),
-                    ("number of noisy samples", "--samples"),
-                    ("noise level (sigma, pixel units)", "--sigma"),
-                    ("occlusion window", "--window"),
-                    ("occlusion stride", "--stride"),
-                ],
-            )
-        })?;
+        method.validate().map_err(|e| name_flag(e, METHOD_FLAGS))?;
         Ok(method)
     }
 }
+
+/// The library's name of each method setting → the flag that sets it.
+const METHOD_FLAGS: &[(&str, &str)] = &[
+    ("number of integration steps", "--ig-steps"),
+    ("blur width (sigma, pixels)", "--blur-sigma"),
+    ("number of noisy samples", "--samples"),
+    ("noise level (sigma, pixel units)", "--sigma"),
+    ("occlusion window", "--window"),
+    ("occlusion stride", "--stride"),
+];
 
 /// Runs `atrous saliency`.
 pub fn run(args: &SaliencyArgs) -> Result<()> {
@@ -240,7 +238,8 @@ pub fn run(args: &SaliencyArgs) -> Result<()> {
     let indices = args.images.indices(test.n)?;
 
     let start = Instant::now();
-    let saliency = attribute_split(&model, &test, &indices, args.target, &method, args.batch_size)?;
+    let saliency = attribute_split(&model, &test, &indices, args.target, &method, args.batch_size)
+        .map_err(|e| name_flag(e, METHOD_FLAGS))?;
     let seconds = start.elapsed().as_secs_f64();
     let (show, scale, target) = (args.show, args.common.scale, args.target);
     let source = args.common.source(&model, seconds);
