@@ -72,7 +72,11 @@ fn grad_x_input_of_a_linear_model_is_input_times_weight() {
     let mut rng = Rng::seed_from(3);
     let (c, h, w) = (2, 3, 4);
     let d = c * h * w;
-    let net = linear(Tensor::uniform(&[5, d], -1.0, 1.0, &mut rng), Tensor::uniform(&[5], -1.0, 1.0, &mut rng), [c, h, w]);
+    let net = linear(
+        Tensor::uniform(&[5, d], -1.0, 1.0, &mut rng),
+        Tensor::uniform(&[5], -1.0, 1.0, &mut rng),
+        [c, h, w],
+    );
     let x = Tensor::uniform(&[3, c, h, w], 0.0, 1.0, &mut rng);
     let a = attribute(&net, &x, Target::Class(4), None, &Method::GradientTimesInput).unwrap();
     assert_eq!(a.maps.dims(), &[3, h, w]);
@@ -115,7 +119,10 @@ fn integrated_gradients_across_one_kink_matches_the_closed_form() {
         let a = attribute(&net, &x, Target::Class(0), None, &ig).unwrap();
         let tol = if steps == 8 { 1e-6 } else { 0.5 / steps as f32 + 1e-6 };
         for (p, (&g, &e)) in a.maps.as_slice().iter().zip(&want).enumerate() {
-            assert!((g - e).abs() <= tol * (x.as_slice()[p] * w[p]).abs(), "{steps} steps, pixel {p}: {g} vs {e}");
+            assert!(
+                (g - e).abs() <= tol * (x.as_slice()[p] * w[p]).abs(),
+                "{steps} steps, pixel {p}: {g} vs {e}"
+            );
         }
     }
 }
@@ -136,11 +143,12 @@ fn integrated_gradients_is_complete_on_a_small_relu_net_with_enough_steps() {
     let a = attribute(&net, &x, Target::Predicted, None, &method).unwrap();
     let at_zero = net.predict(&Tensor::zeros(&[1, 1, 6, 6])).unwrap();
     let gaps = a.completeness_gap.clone().unwrap();
-    for n in 0..4 {
-        let sum: f32 = a.maps.as_slice()[n * 36..(n + 1) * 36].iter().sum();
+    assert_eq!(gaps.len(), 4);
+    for (n, (map, gap)) in a.maps.as_slice().chunks(36).zip(gaps).enumerate() {
+        let sum: f32 = map.iter().sum();
         let rise = a.scores[n] - at_zero.as_slice()[a.targets[n]];
         assert!((sum - rise).abs() < 1e-3, "image {n}: Σ IG {sum} vs S(x) − S(0) {rise}");
-        assert!(gaps[n] < 1e-3, "image {n}: reported gap {}", gaps[n]);
+        assert!(gap < 1e-3, "image {n}: reported gap {gap}");
     }
     // With few steps the same net is visibly incomplete, and the gap says so.
     let coarse = Method::IntegratedGradients(IntegratedGradients { steps: 2, ..Default::default() });
@@ -179,7 +187,8 @@ fn one_pixel(side: usize, r: usize, c: usize) -> Tiny {
 
 /// Windows `(top, left)` of `occlusion` on a `side` image, by brute force.
 fn windows(o: &Occlusion, side: usize) -> Vec<(usize, usize)> {
-    let starts: Vec<usize> = (0..side).step_by(o.stride).take_while(|&s| s + o.window < side + o.stride).collect();
+    let starts: Vec<usize> =
+        (0..side).step_by(o.stride).take_while(|&s| s + o.window < side + o.stride).collect();
     starts.iter().flat_map(|&r| starts.iter().map(move |&c| (r, c))).collect()
 }
 
@@ -220,7 +229,9 @@ fn bilinear_upsampling_matches_pytorch_half_pixel_centres() {
     // A ratio that is not a whole number (3×3 → 7×5), values recorded with PyTorch by
     // `check_attribution_captum.py --bilinear-fixture`.
     let m = t(&[1, 3, 3], &[1.0, 2.0, 0.0, 3.0, 4.0, -1.0, 0.0, 1.0, 5.0]);
+    // PyTorch's float32 values as the script prints them (8 significant digits).
     #[rustfmt::skip]
+    #[allow(clippy::excessive_precision)]
     let want = [
         1.0, 1.4000001, 2.0, 0.79999971, 0.0,
         1.2857143, 1.6857144, 2.2857144, 0.82857108, -0.14285715,
@@ -248,7 +259,11 @@ fn grad_cam_of_a_hand_built_feature_map() {
         tape.linear(h, p[2], None)
     };
     let net = Tiny {
-        params: vec![t(&[2, 1, 1, 1], &[1.0, -1.0]), t(&[2], &[0.0, 0.0]), t(&[2, 2], &[2.0, 3.0, -1.0, 0.5])],
+        params: vec![
+            t(&[2, 1, 1, 1], &[1.0, -1.0]),
+            t(&[2], &[0.0, 0.0]),
+            t(&[2, 2], &[2.0, 3.0, -1.0, 0.5]),
+        ],
         dims: [1, 8, 8],
         classes: 2,
         forward,

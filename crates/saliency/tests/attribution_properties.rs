@@ -79,7 +79,9 @@ fn seeded_noise_repeats_and_does_not_depend_on_the_batch() {
     let net = small_net(2);
     let x = images(3, 3);
     let noise = Noise { samples: 8, ..Noise::default() };
-    let run = |x: &Tensor, noise: Noise| attribute(&net, x, Target::Class(4), None, &Method::VarGrad(noise)).unwrap().maps;
+    let run = |x: &Tensor, noise: Noise| {
+        attribute(&net, x, Target::Class(4), None, &Method::VarGrad(noise)).unwrap().maps
+    };
     let first = run(&x, noise);
     assert_eq!(first, run(&x, noise), "same seed, same maps");
     let other = run(&x, Noise { seed: 1, ..noise });
@@ -113,9 +115,14 @@ fn split_attribution_is_per_image_attribution_in_order() {
             let b = data.batch(&[i]);
             let one = attribute(&net, &b.x, Target::Label, Some(&b.labels), &method).unwrap();
             let got = &all.maps.as_slice()[slot * 784..(slot + 1) * 784];
-            assert!(got.iter().zip(one.maps.as_slice()).all(|(a, b)| (a - b).abs() <= 1e-5 * scale), "{method:?}");
+            assert!(
+                got.iter().zip(one.maps.as_slice()).all(|(a, b)| (a - b).abs() <= 1e-5 * scale),
+                "{method:?}"
+            );
             if let Some(gap) = &all.completeness_gap {
-                assert!((gap[slot] - one.completeness_gap.as_ref().unwrap()[0]).abs() <= 1e-4 * (1.0 + gap[slot]));
+                assert!(
+                    (gap[slot] - one.completeness_gap.as_ref().unwrap()[0]).abs() <= 1e-4 * (1.0 + gap[slot])
+                );
             }
         }
         assert_eq!(all.completeness_gap.is_some(), matches!(method, Method::IntegratedGradients(_)));
@@ -207,7 +214,10 @@ fn settings_that_cannot_work_are_refused_by_name() {
     let noise = |samples, sigma| Noise { samples, sigma, seed: 0 };
     assert_eq!(refused(Method::SmoothGrad(noise(0, 0.1))), "number of noisy samples");
     assert_eq!(refused(Method::VarGrad(noise(5, -0.1))), "noise level (sigma, pixel units)");
-    assert_eq!(refused(Method::SmoothGradSquared(noise(5, f32::INFINITY))), "noise level (sigma, pixel units)");
+    assert_eq!(
+        refused(Method::SmoothGradSquared(noise(5, f32::INFINITY))),
+        "noise level (sigma, pixel units)"
+    );
     let occ = |window, stride| Method::Occlusion(Occlusion { window, stride });
     assert_eq!(refused(occ(0, 1)), "occlusion window");
     assert_eq!(refused(occ(29, 2)), "occlusion window");
@@ -232,7 +242,12 @@ fn grad_cam_needs_a_rectified_feature_map() {
         fn parameters_mut(&mut self) -> Vec<&mut Tensor> {
             self.0.iter_mut().collect()
         }
-        fn forward(&self, tape: &mut Tape, p: &[atrous_autograd::Var], x: atrous_autograd::Var) -> atrous_autograd::Result<atrous_autograd::Var> {
+        fn forward(
+            &self,
+            tape: &mut Tape,
+            p: &[atrous_autograd::Var],
+            x: atrous_autograd::Var,
+        ) -> atrous_autograd::Result<atrous_autograd::Var> {
             let h = tape.flatten(x)?;
             let h = tape.relu(h);
             tape.linear(h, p[0], None)
