@@ -94,7 +94,8 @@ pub struct SaliencyArgs {
     /// Class whose score (logit) is explained: predicted, label, or a class 0..9.
     #[arg(long, default_value = "predicted", allow_negative_numbers = true)]
     pub target: Target,
-    /// Images per forward/backward pass.
+    /// Inputs per forward/backward pass: images, or for integrated-gradients, the smoothgrad
+    /// family and occlusion, whole images' stacks of inputs (at least one image).
     #[arg(long, alias = "batch", default_value_t = 100, allow_negative_numbers = true)]
     pub batch_size: usize,
     /// Images in the PNG grid, one column each (the first images of the range; 0: no picture).
