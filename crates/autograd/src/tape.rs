@@ -149,6 +149,13 @@ impl Tape {
         Var(self.nodes.len() - 1)
     }
 
+    /// Every ReLU output recorded for backward, oldest first: a network's rectified layer
+    /// outputs, where class activation maps (Grad-CAM) look.
+    pub fn relu_outputs(&self) -> Vec<Var> {
+        let relu = |(i, node): (usize, &Node)| matches!(node.op, Op::Relu(_)).then_some(Var(i));
+        self.nodes.iter().enumerate().filter_map(relu).collect()
+    }
+
     /// Gradients of the scalar `loss` with respect to every node that requires one.
     pub fn backward(&self, loss: Var) -> Result<Grads> {
         if self.value(loss).len() != 1 {
@@ -168,6 +175,19 @@ impl Tape {
     /// backpropagation, deconvnet): what flows back is then no longer a gradient, but every other
     /// operation is differentiated as usual.
     pub fn backward_with_rules(&self, output: Var, seed: Tensor, rules: BackwardRules) -> Result<Grads> {
+        self.backward_keeping(output, seed, rules, &[])
+    }
+
+    /// [`backward_with_rules`](Self::backward_with_rules) that also keeps the gradient arriving at
+    /// each of `keep`: intermediate values (a layer's output, as Grad-CAM needs), whose gradients
+    /// a backward pass otherwise drops once it has passed them on.
+    pub fn backward_keeping(
+        &self,
+        output: Var,
+        seed: Tensor,
+        rules: BackwardRules,
+        keep: &[Var],
+    ) -> Result<Grads> {
         if seed.dims() != self.value(output).dims() {
             return Err(AutogradError::SeedShape {
                 seed: seed.shape().clone(),
@@ -181,7 +201,8 @@ impl Tape {
             if !node.requires_grad || matches!(node.op, Op::Leaf) {
                 continue;
             }
-            let Some(grad) = grads[index].take() else { continue };
+            let arrived = if keep.contains(&Var(index)) { grads[index].clone() } else { grads[index].take() };
+            let Some(grad) = arrived else { continue };
             let contributions = self.op_backward(&node.op, &node.value, &grad, rules)?;
             // Leaves keep their gradient; intermediate gradients are dropped once passed on.
             for (var, g) in contributions {

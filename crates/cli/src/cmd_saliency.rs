@@ -1,15 +1,17 @@
 //! `atrous saliency`: image-specific class saliency maps (Simonyan et al. 2014, §3) of test
-//! images, as `maps.npy` + `index.json` + a PNG grid (input | map | overlay), and the flags the
-//! three explanation commands share.
+//! images, or the maps of another attribution method (`--method`), as `maps.npy` + `index.json`
+//! + a PNG grid (input | map | overlay), and the flags the three explanation commands share.
 
 use crate::{count, read_model};
 use anyhow::{Result, anyhow, ensure};
 use atrous_autograd::nn::DilNet;
 use atrous_saliency::SaliencyError;
+use atrous_saliency::attribution::{Baseline, Method, attribute_split};
+use atrous_saliency::class_model::mean_image;
 use atrous_saliency::images::ImageRange;
 use atrous_saliency::outputs::{SaliencyOutputs, Source, write_saliency};
-use atrous_saliency::saliency::{Target, saliency_of_split};
-use atrous_study::data::load_test;
+use atrous_saliency::saliency::Target;
+use atrous_study::data::{load_test, load_train};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -92,7 +94,8 @@ pub struct SaliencyArgs {
     /// Class whose score (logit) is explained: predicted, label, or a class 0..9.
     #[arg(long, default_value = "predicted", allow_negative_numbers = true)]
     pub target: Target,
-    /// Images per forward/backward pass.
+    /// Inputs per forward/backward pass: images, or for integrated-gradients, the smoothgrad
+    /// family and occlusion, whole images' stacks of inputs (at least one image).
     #[arg(long, alias = "batch", default_value_t = 100, allow_negative_numbers = true)]
     pub batch_size: usize,
     /// Images in the PNG grid, one column each (the first images of the range; 0: no picture).
@@ -101,29 +104,170 @@ pub struct SaliencyArgs {
     /// Output folder: maps.npy, index.json, saliency.png.
     #[arg(long)]
     pub out: PathBuf,
+    /// Attribution method: vanilla (|∂S_c/∂x|, the paper's), grad-x-input, integrated-gradients,
+    /// smoothgrad, smoothgrad-sq, vargrad, guided-backprop, deconvnet, occlusion, grad-cam.
+    #[arg(long, default_value = "vanilla")]
+    pub method: Method,
+    /// Method settings; each applies to some methods only.
+    #[command(flatten)]
+    pub settings: MethodArgs,
 }
+
+/// The settings of the attribution methods, each refused with a method it does not apply to.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct MethodArgs {
+    /// integrated-gradients: trapezoid-rule intervals from the baseline to the image [default: 50].
+    #[arg(long, allow_negative_numbers = true)]
+    pub ig_steps: Option<usize>,
+    /// integrated-gradients: the path's start: zero, mean (the training images' per-pixel mean)
+    /// or blur (the image under a Gaussian blur) [default: zero].
+    #[arg(long, value_enum)]
+    pub baseline: Option<BaselineArg>,
+    /// integrated-gradients with --baseline blur: the Gaussian's σ in pixels [default: 5].
+    #[arg(long, allow_negative_numbers = true)]
+    pub blur_sigma: Option<f32>,
+    /// smoothgrad, smoothgrad-sq, vargrad: noisy copies per image [default: 50].
+    #[arg(long, allow_negative_numbers = true)]
+    pub samples: Option<usize>,
+    /// smoothgrad, smoothgrad-sq, vargrad: noise σ, in pixel units (the input range is [0, 1]) [default: 0.15].
+    #[arg(long, allow_negative_numbers = true)]
+    pub sigma: Option<f32>,
+    /// smoothgrad, smoothgrad-sq, vargrad: seed of the noise [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// occlusion: side of the zeroed square window, in pixels [default: 4].
+    #[arg(long, allow_negative_numbers = true)]
+    pub window: Option<usize>,
+    /// occlusion: step between window positions, in pixels [default: 2].
+    #[arg(long, allow_negative_numbers = true)]
+    pub stride: Option<usize>,
+}
+
+/// `--baseline`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BaselineArg {
+    /// The black image.
+    Zero,
+    /// The per-pixel mean of the 60,000 training images.
+    Mean,
+    /// The image blurred by a Gaussian of --blur-sigma pixels.
+    Blur,
+}
+
+/// Default σ of the blurred baseline, in pixels: wider than a stroke (2–3 px), so the strokes
+/// are gone and the ink's rough mass stays.
+const BLUR_SIGMA: f32 = 5.0;
+
+impl MethodArgs {
+    /// `method` with these settings, after refusing any setting it does not take. `mean` reads
+    /// the training images' mean (only asked for by `--baseline mean`).
+    pub fn apply(
+        &self,
+        mut method: Method,
+        mean: impl FnOnce() -> Result<atrous_tensor::Tensor>,
+    ) -> Result<Method> {
+        let given = [
+            ("--ig-steps", self.ig_steps.is_some(), "integrated-gradients"),
+            ("--baseline", self.baseline.is_some(), "integrated-gradients"),
+            ("--blur-sigma", self.blur_sigma.is_some(), "integrated-gradients --baseline blur"),
+            ("--samples", self.samples.is_some(), "smoothgrad, smoothgrad-sq and vargrad"),
+            ("--sigma", self.sigma.is_some(), "smoothgrad, smoothgrad-sq and vargrad"),
+            ("--seed", self.seed.is_some(), "smoothgrad, smoothgrad-sq and vargrad"),
+            ("--window", self.window.is_some(), "occlusion"),
+            ("--stride", self.stride.is_some(), "occlusion"),
+        ];
+        let name = method.name();
+        let takes = |flag: &str| match &method {
+            Method::IntegratedGradients(_) if flag == "--blur-sigma" => {
+                self.baseline == Some(BaselineArg::Blur)
+            }
+            Method::IntegratedGradients(_) => ["--ig-steps", "--baseline"].contains(&flag),
+            Method::SmoothGrad(_) | Method::SmoothGradSquared(_) | Method::VarGrad(_) => {
+                ["--samples", "--sigma", "--seed"].contains(&flag)
+            }
+            Method::Occlusion(_) => ["--window", "--stride"].contains(&flag),
+            _ => false,
+        };
+        if let Some((flag, _, owner)) = given.iter().find(|(flag, set, _)| *set && !takes(flag)) {
+            anyhow::bail!("{flag} applies to {owner}, not to --method {name}");
+        }
+        match &mut method {
+            Method::IntegratedGradients(ig) => {
+                ig.steps = self.ig_steps.unwrap_or(ig.steps);
+                ig.baseline = match self.baseline.unwrap_or(BaselineArg::Zero) {
+                    BaselineArg::Zero => Baseline::Zero,
+                    BaselineArg::Mean => Baseline::Mean(mean()?),
+                    BaselineArg::Blur => Baseline::Blur { sigma: self.blur_sigma.unwrap_or(BLUR_SIGMA) },
+                };
+            }
+            Method::SmoothGrad(n) | Method::SmoothGradSquared(n) | Method::VarGrad(n) => {
+                n.samples = self.samples.unwrap_or(n.samples);
+                n.sigma = self.sigma.unwrap_or(n.sigma);
+                n.seed = self.seed.unwrap_or(n.seed);
+            }
+            Method::Occlusion(o) => {
+                o.window = self.window.unwrap_or(o.window);
+                o.stride = self.stride.unwrap_or(o.stride);
+            }
+            _ => {}
+        }
+        method.validate().map_err(|e| name_flag(e, METHOD_FLAGS))?;
+        Ok(method)
+    }
+}
+
+/// The library's name of each method setting → the flag that sets it.
+const METHOD_FLAGS: &[(&str, &str)] = &[
+    ("number of integration steps", "--ig-steps"),
+    ("blur width (sigma, pixels)", "--blur-sigma"),
+    ("number of noisy samples", "--samples"),
+    ("noise level (sigma, pixel units)", "--sigma"),
+    ("occlusion window", "--window"),
+    ("occlusion stride", "--stride"),
+];
 
 /// Runs `atrous saliency`.
 pub fn run(args: &SaliencyArgs) -> Result<()> {
     ensure!(args.batch_size > 0, "--batch-size must be at least 1");
+    let data = crate::data::data_dir(args.common.data.as_deref())?;
+    let method = args.settings.apply(args.method.clone(), || Ok(mean_image(&load_train(&data)?)?))?;
     let model = args.common.start()?;
     if let Target::Class(c) = args.target {
         ensure!(c < model.config.classes, "target class {c} is outside 0..{}", model.config.classes - 1);
     }
-    let test = load_test(&crate::data::data_dir(args.common.data.as_deref())?, None)?;
+    let test = load_test(&data, None)?;
     let indices = args.images.indices(test.n)?;
 
     let start = Instant::now();
-    let saliency = saliency_of_split(&model, &test, &indices, args.target, args.batch_size)?;
+    let saliency = attribute_split(&model, &test, &indices, args.target, &method, args.batch_size)
+        .map_err(|e| name_flag(e, METHOD_FLAGS))?;
     let seconds = start.elapsed().as_secs_f64();
     let (show, scale, target) = (args.show, args.common.scale, args.target);
     let source = args.common.source(&model, seconds);
-    let outputs =
-        SaliencyOutputs { test: &test, indices: &indices, saliency: &saliency, target, source, show, scale };
+    let method = &method;
+    let outputs = SaliencyOutputs {
+        test: &test,
+        indices: &indices,
+        saliency: &saliency,
+        method,
+        target,
+        source,
+        show,
+        scale,
+    };
     let w = write_saliency(&args.out, &outputs)?;
+    let what = match method {
+        Method::Vanilla => count(w.maps, "saliency map"),
+        other => format!("{} ({})", count(w.maps, "map"), other.name()),
+    };
+    let gap = match &saliency.completeness_gap {
+        Some(gaps) => {
+            format!("; completeness gap at most {:.2e}", gaps.iter().copied().fold(0.0f32, f32::max))
+        }
+        None => String::new(),
+    };
     println!(
-        "{} in {seconds:.3} s ({:.0} images/s); {}/{} predicted correctly; wrote {}{}",
-        count(w.maps, "saliency map"),
+        "{what} in {seconds:.3} s ({:.0} images/s); {}/{} predicted correctly{gap}; wrote {}{}",
         w.maps as f64 / seconds.max(1e-9),
         w.correct,
         w.maps,

@@ -130,6 +130,94 @@ fn saliency_writes_maps_index_and_picture() {
 }
 
 #[test]
+fn every_method_writes_its_maps_and_says_what_they_are() {
+    let out = scratch("methods");
+    let run = |method: &str, extra: &[&str]| {
+        let dir = out.join(method);
+        let mut args = vec![
+            "saliency",
+            "--model",
+            model(),
+            "--images",
+            "3..9",
+            "--method",
+            method,
+            "--out",
+            dir.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let o = atrous(&args);
+        assert!(o.status.success(), "{method}: {}", stderr(&o));
+        let (shape, maps) = read_npy(&dir.join("maps.npy"));
+        assert_eq!(shape, "(6, 28, 28)", "{method}");
+        assert!(maps.iter().all(|m| m.is_finite()), "{method}");
+        assert_png(&dir.join("saliency.png"));
+        (maps, json(&dir.join("index.json")), common::stdout(&o))
+    };
+    let (vanilla, index, text) = run("vanilla", &[]);
+    assert_eq!(index["method"], "vanilla");
+    assert!(text.starts_with("6 saliency maps in "), "{text}");
+    // The default method is the paper's map, byte for byte.
+    let default = out.join("default");
+    let o = atrous(&["saliency", "--model", model(), "--images", "3..9", "--out", default.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(default.join("maps.npy")).unwrap(),
+        std::fs::read(out.join("vanilla/maps.npy")).unwrap()
+    );
+
+    let (gxi, index, text) = run("grad-x-input", &[]);
+    assert_eq!(index["method"], "grad-x-input");
+    assert!(text.starts_with("6 maps (grad-x-input) in "), "{text}");
+    assert!(gxi.iter().any(|&m| m < 0.0) && gxi.iter().any(|&m| m > 0.0), "grad-x-input is signed");
+    // x ⊙ g vanishes on the black background, where |g| does not.
+    let background = (0..gxi.len()).filter(|&i| gxi[i] == 0.0 && vanilla[i] > 0.0).count();
+    assert!(background > 1000, "only {background} zeroed background pixels");
+
+    let (_, index, text) =
+        run("integrated-gradients", &["--ig-steps", "20", "--baseline", "blur", "--blur-sigma", "3"]);
+    assert_eq!(index["parameters"]["steps"], 20);
+    assert_eq!(index["parameters"]["baseline"]["blur_sigma"], 3.0);
+    let gaps = index["completeness_gap"].as_array().unwrap();
+    assert_eq!(gaps.len(), 6);
+    assert!(gaps.iter().all(|g| g.as_f64().unwrap() >= 0.0));
+    assert!(index["completeness_gap_max"].as_f64().unwrap() >= gaps[0].as_f64().unwrap());
+    assert!(text.contains("completeness gap at most"), "{text}");
+    let (_, index, _) = run("integrated-gradients", &["--baseline", "mean"]);
+    assert_eq!(index["parameters"]["baseline"], "mean");
+    assert_eq!(index["parameters"]["steps"], 50);
+
+    let (sg, index, _) = run("smoothgrad", &["--samples", "5", "--sigma", "0.1"]);
+    assert_eq!(
+        (index["parameters"]["samples"].clone(), index["parameters"]["sigma"].clone()),
+        (5.into(), 0.1.into())
+    );
+    let (again, _, _) = run("smoothgrad", &["--samples", "5", "--sigma", "0.1"]);
+    assert_eq!(sg, again, "the same seed repeats");
+    let (other, _, _) = run("smoothgrad", &["--samples", "5", "--sigma", "0.1", "--seed", "9"]);
+    assert_ne!(sg, other, "another seed draws other noise");
+    for method in ["smoothgrad-sq", "vargrad"] {
+        let (maps, index, _) = run(method, &["--samples", "3"]);
+        assert!(maps.iter().all(|&m| m >= 0.0), "{method}");
+        assert_eq!(index["parameters"]["seed"], 0);
+    }
+    for method in ["guided-backprop", "deconvnet"] {
+        let (maps, index, _) = run(method, &[]);
+        assert_eq!(index["method"], method);
+        assert!(maps.iter().any(|&m| m != 0.0));
+    }
+    let (occ, index, _) = run("occlusion", &["--window", "7", "--stride", "7"]);
+    assert_eq!(
+        (index["parameters"]["window"].clone(), index["parameters"]["stride"].clone()),
+        (7.into(), 7.into())
+    );
+    // 7×7 windows without overlap: each block of the map is one constant drop.
+    assert!(occ[..784].chunks(28).take(7).all(|row| row[..7].iter().all(|&v| v == row[0])));
+    let (cam, _, _) = run("grad-cam", &[]);
+    assert!(cam.iter().all(|&m| m >= 0.0) && cam.iter().any(|&m| m > 0.0));
+}
+
+#[test]
 fn class_model_raises_every_class_score() {
     let out = scratch("class-model");
     let o = atrous(&["class-model", "--model", model(), "--steps", "50", "--out", out.to_str().unwrap()]);
@@ -214,6 +302,51 @@ fn bad_input_gives_errors_that_name_it() {
         &atrous(&["localize", "--model", model(), "--fg-quantile", "0.2", "--out", out]),
         "--fg-quantile 0.2 is out of range",
     );
+    assert_usage_error(
+        &atrous(&["saliency", "--model", model(), "--method", "lime", "--out", out]),
+        "saliency",
+        "\"lime\" is not one of vanilla, grad-x-input",
+    );
+    assert_usage_error(
+        &atrous(&[
+            "saliency",
+            "--model",
+            model(),
+            "--method",
+            "integrated-gradients",
+            "--baseline",
+            "grey",
+            "--out",
+            out,
+        ]),
+        "saliency",
+        "grey",
+    );
+    for (args, needle) in [
+        (&["--method", "integrated-gradients", "--ig-steps", "0"][..], "--ig-steps 0 is out of range"),
+        (
+            &["--method", "integrated-gradients", "--baseline", "blur", "--blur-sigma", "-2"],
+            "--blur-sigma -2 is out of range",
+        ),
+        (
+            &["--method", "integrated-gradients", "--blur-sigma", "2"],
+            "--blur-sigma applies to integrated-gradients --baseline blur",
+        ),
+        (&["--ig-steps", "10"], "--ig-steps applies to integrated-gradients, not to --method vanilla"),
+        (&["--method", "smoothgrad", "--samples", "0"], "--samples 0 is out of range"),
+        (&["--method", "vargrad", "--sigma", "-0.5"], "--sigma -0.5 is out of range"),
+        (&["--method", "grad-cam", "--seed", "3"], "--seed applies to smoothgrad"),
+        (&["--method", "occlusion", "--window", "4", "--stride", "5"], "--stride 5 is out of range"),
+        (&["--method", "occlusion", "--window", "40"], "--window 40 is out of range"),
+        (
+            &["--method", "smoothgrad", "--window", "3"],
+            "--window applies to occlusion, not to --method smoothgrad",
+        ),
+    ] {
+        let mut all = vec!["saliency", "--model", model(), "--out", out];
+        all.extend(args);
+        assert_one_line_error(&atrous(&all), needle);
+    }
     let junk = Path::new(out).join("junk.safetensors");
     std::fs::write(&junk, b"not a model").unwrap();
     for cmd in ["saliency", "class-model", "localize"] {

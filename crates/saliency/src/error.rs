@@ -27,6 +27,15 @@ pub enum SaliencyError {
     /// A target that is not `predicted`, `label` or a class number.
     #[error("target {0:?} is not \"predicted\", \"label\" or a class number")]
     UnknownTarget(String),
+    /// An attribution method name that is not one of [`crate::attribution::METHOD_NAMES`].
+    #[error("method {0:?} is not one of {names}", names = crate::attribution::METHOD_NAMES.join(", "))]
+    UnknownMethod(String),
+    /// A network on whose tape no rectified feature map `[N, C, H, W]` was recorded, where
+    /// Grad-CAM looks.
+    #[error(
+        "grad-cam needs a ReLU after a convolution; the network recorded no rectified [N, C, H, W] feature map"
+    )]
+    NoFeatureMap,
     /// Target `label` without labels, or with a label count unlike the image count.
     #[error("target \"label\" needs one label per image: {labels} labels for {images} images")]
     Labels {

@@ -6,10 +6,11 @@
 //! transposed dX path does all the work. The gradient is taken of `Σ_n S_{c_n}(x_n)`, the sum of
 //! one chosen class score per image; no layer mixes batch items, so each image gets its own
 //! `∂S_c/∂x` from one backward pass. Modified backward rules (guided backpropagation,
-//! deconvnet) ride along as [`BackwardRules`].
+//! deconvnet) ride along as [`BackwardRules`]; layer outputs and their gradients (Grad-CAM) are
+//! read by [`score_gradient_at`].
 
 use crate::Result;
-use atrous_autograd::{BackwardRules, Classifier, Tape};
+use atrous_autograd::{BackwardRules, Classifier, Tape, Var};
 use atrous_tensor::Tensor;
 
 /// Class scores of a batch and the input gradient of the chosen scores.
@@ -23,6 +24,16 @@ pub struct ScoreGradient {
     pub gradient: Tensor,
 }
 
+/// An intermediate value of the forward pass and the gradient of the chosen scores with
+/// respect to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tapped {
+    /// The value, as the forward pass computed it.
+    pub value: Tensor,
+    /// `∂(Σ_n S_{c_n})/∂value`, shaped like the value (zeros if the scores do not depend on it).
+    pub gradient: Tensor,
+}
+
 /// Runs `model` on `x`, lets `choose` pick one class per image from the scores, and returns
 /// the gradient of each chosen score with respect to that image, under `rules`.
 pub fn score_gradient<M: Classifier + ?Sized>(
@@ -31,16 +42,38 @@ pub fn score_gradient<M: Classifier + ?Sized>(
     choose: impl FnOnce(&Tensor) -> Result<Vec<usize>>,
     rules: BackwardRules,
 ) -> Result<ScoreGradient> {
+    score_gradient_at(model, x, choose, rules, |_| Ok(Vec::new())).map(|(g, _)| g)
+}
+
+/// [`score_gradient`] that also returns the values `taps` picks from the recorded tape (after
+/// the forward pass, e.g. a layer's output) with the gradients of the chosen scores with respect
+/// to them.
+pub fn score_gradient_at<M: Classifier + ?Sized>(
+    model: &M,
+    x: &Tensor,
+    choose: impl FnOnce(&Tensor) -> Result<Vec<usize>>,
+    rules: BackwardRules,
+    taps: impl FnOnce(&Tape) -> Result<Vec<Var>>,
+) -> Result<(ScoreGradient, Vec<Tapped>)> {
     model.check_input(x)?;
     let mut tape = Tape::new();
     let params = model.bind(&mut tape, false);
     let xv = tape.leaf(x.clone(), true);
     let logits = model.forward(&mut tape, &params, xv)?;
+    let tapped = taps(&tape)?;
     let classes = choose(tape.value(logits))?;
     let picked = tape.pick_class(logits, &classes)?;
     let total = tape.sum(picked);
-    let mut grads = tape.backward_with_rules(total, Tensor::full(&[1], 1.0), rules)?;
+    let mut grads = tape.backward_keeping(total, Tensor::full(&[1], 1.0), rules, &tapped)?;
     // A network whose output does not depend on its input has a zero gradient.
     let gradient = grads.take(xv).unwrap_or_else(|| Tensor::zeros(x.dims()));
-    Ok(ScoreGradient { logits: tape.value(logits).clone(), classes, gradient })
+    let tapped = tapped
+        .into_iter()
+        .map(|v| {
+            let value = tape.value(v).clone();
+            let gradient = grads.take(v).unwrap_or_else(|| Tensor::zeros(value.dims()));
+            Tapped { value, gradient }
+        })
+        .collect();
+    Ok((ScoreGradient { logits: tape.value(logits).clone(), classes, gradient }, tapped))
 }

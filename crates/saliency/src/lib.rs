@@ -4,6 +4,9 @@
 //! - [`images`]: which images of a split to explain ([`images::ImageRange`]).
 //! - [`saliency`]: image-specific class saliency `|∂S_c/∂x|` for the logit `S_c` of the
 //!   predicted class, the true label or a given class; one backward pass per batch.
+//! - [`attribution`]: the other attribution methods Captum users expect (Grad×Input,
+//!   integrated gradients, SmoothGrad, SmoothGrad², VarGrad, guided backpropagation, the
+//!   deconvnet, occlusion, Grad-CAM), with the paper's map as `vanilla`.
 //! - [`class_model`]: the image a network scores highest for a class,
 //!   `argmax_I S_c(I + m) − λ‖I‖²`, by plain gradient ascent from `I = 0`.
 //! - [`localize`]: saliency-seeded graph-cut segmentation (minimum cut by [`maxflow`]) and its
@@ -35,6 +38,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod attribution;
 pub mod class_model;
 mod error;
 pub mod gradient;

@@ -4,17 +4,18 @@
 //!
 //! | explanation | files |
 //! | --- | --- |
-//! | saliency | `maps.npy` `[N, H, W]`, `index.json`, `saliency.png` (input / map / overlay, one column per image) |
+//! | saliency (any attribution method) | `maps.npy` `[N, H, W]`, `index.json` (with the method, its parameters and what a map holds), `saliency.png` (input / map / overlay, one column per image; `\|map\|` for signed methods) |
 //! | localisation | `localize.json`, `localize.png` (input / map / segmentation, one row per image) |
 //! | class models | `class_models.npy` `[K, H, W]`, `mean.npy` `[H, W]`, `class_models.json`, `index.json`, `class_models.png` |
 //!
 //! The JSON names targets as `"predicted"`, `"label"` or a class number, and writes `f32`
 //! values as their shortest decimal ([`crate::writer::json_f32`]): `0.05`, not `0.05000000074505806`.
 
+use crate::attribution::{Attribution, Method};
 use crate::class_model::{ClassModelConfig, ClassModels};
 use crate::localize::{Localization, LocalizeConfig, LocalizeSummary};
 use crate::picture::{LocalizedView, class_model_grid, localization_grid, saliency_grid};
-use crate::saliency::{SaliencyMaps, Target};
+use crate::saliency::Target;
 use crate::writer::{IndexEntry, json_f32, json_f32s, write_index, write_json, write_npy, write_png};
 use crate::{Result, SaliencyError};
 use atrous_tensor::mnist::MnistSplit;
@@ -60,7 +61,7 @@ fn side_of(plane: usize) -> usize {
     (plane as f64).sqrt().round() as usize
 }
 
-/// Saliency maps of test images, ready to be written by [`write_saliency`].
+/// Saliency (attribution) maps of test images, ready to be written by [`write_saliency`].
 #[derive(Clone, Copy, Debug)]
 pub struct SaliencyOutputs<'a> {
     /// The test split the images come from.
@@ -68,7 +69,9 @@ pub struct SaliencyOutputs<'a> {
     /// The images explained, in the order of the maps.
     pub indices: &'a [usize],
     /// Their maps.
-    pub saliency: &'a SaliencyMaps,
+    pub saliency: &'a Attribution,
+    /// The method that made them.
+    pub method: &'a Method,
     /// The target the maps explain.
     pub target: Target,
     /// The model and the time taken.
@@ -113,17 +116,30 @@ pub fn write_saliency(dir: &Path, o: &SaliencyOutputs<'_>) -> Result<SaliencyWri
             score: s.scores[i],
         })
         .collect();
-    let root = o.source.fields(json!({
+    let mut root = o.source.fields(json!({
         "split": "test",
         "maps": "maps.npy",
-        "map": "|dS_c/dx|, x = pixels in [0, 1], S_c = logit of the target class",
+        "method": o.method.name(),
+        "parameters": o.method.parameters(),
+        "map": o.method.meaning(),
         "target": json_target(o.target),
     }));
+    if let Some(gaps) = &s.completeness_gap {
+        // |Σ map − (S_c(x) − S_c(baseline))| per slot of maps.npy, and its largest value.
+        let max = gaps.iter().copied().fold(0.0f32, f32::max);
+        root.insert("completeness_gap".into(), json_f32s(gaps));
+        root.insert("completeness_gap_max".into(), json_f32(max));
+    }
     write_index(&dir.join("index.json"), &entries, root)?;
     let shown = o.show.min(n);
     if shown > 0 {
         let x = o.test.batch(&o.indices[..shown]).x;
-        let grid = saliency_grid(x.as_slice(), &s.maps.as_slice()[..shown * h * w], h, o.scale);
+        let mut maps = s.maps.as_slice()[..shown * h * w].to_vec();
+        if o.method.is_signed() {
+            // The heat map reads magnitudes; the signs stay in maps.npy.
+            maps.iter_mut().for_each(|m| *m = m.abs());
+        }
+        let grid = saliency_grid(x.as_slice(), &maps, h, o.scale);
         write_png(&dir.join("saliency.png"), &grid)?;
     }
     let correct = s.predictions.iter().zip(&labels).filter(|(p, y)| p == y).count();
