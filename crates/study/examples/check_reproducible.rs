@@ -54,19 +54,19 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     let mut adoptable = Vec::new();
     if let Some(old) = &adopt {
-        for dir in &runs {
-            if recorded_of(dir)?.engine_revision.as_deref() == Some(old.as_str()) {
-                adoptable.push(dir);
-            }
-        }
         // One run of every architecture among the adoptable runs joins the sample.
-        let mut architectures: Vec<(serde_json::Value, serde_json::Value)> = Vec::new();
-        for dir in &adoptable {
-            let config = recorded_of(dir)?.config;
-            let arch = (config["dilations"].clone(), config["kernels"].clone());
+        let mut architectures: Vec<[serde_json::Value; 3]> = Vec::new();
+        for dir in &runs {
+            let recorded = recorded_of(dir)?;
+            if recorded.engine_revision.as_deref() != Some(old.as_str()) {
+                continue;
+            }
+            adoptable.push(dir);
+            let c = &recorded.config;
+            let arch = [c["channels"].clone(), c["dilations"].clone(), c["kernels"].clone()];
             if !architectures.contains(&arch) {
                 architectures.push(arch);
-                if !picked.contains(dir) {
+                if !picked.contains(&dir) {
                     picked.push(dir);
                 }
             }
