@@ -3,13 +3,18 @@
 //! `REPEATS` passes after a 1,000-image warm-up), and the 10 class models, 200 steps each, as one
 //! batch of 10 (median of 3 runs after a 5-step warm-up). Prints one JSON line.
 //!
-//! `cargo run --release -p atrous-saliency --example saliency_bench -- MODEL [REPEATS]`
+//! `cargo run --release -p atrous-benches --example saliency_bench -- MODEL [REPEATS]`
+//!
+//! Built with the allocator the `atrous` binary uses (mimalloc), so the timing is the CLI's.
 
 use atrous_autograd::io::load_dilnet;
 use atrous_saliency::class_model::{ClassModelConfig, class_models, mean_image};
 use atrous_saliency::saliency::{Target, saliency_maps};
 use atrous_tensor::mnist::Mnist;
 use std::time::Instant;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
