@@ -1,9 +1,11 @@
-//! A fixed amount of convolution work for profilers: DilNet's conv2 and conv3 at batch 64,
-//! forward and full backward, `REPS` times on one thread, printing the CPU time per repetition.
+//! A fixed amount of convolution work for profilers: DilNet's conv layers at batch 64 (by
+//! default conv2 and conv3), forward and full backward, `REPS` times on one thread, printing the
+//! time per repetition.
 //! Deterministic, so `valgrind --tool=callgrind` instruction counts compare kernels before and
 //! after a change whatever the machine's load.
 //!
-//! `cargo run --release -p atrous-benches --example conv_probe -- [REPS] [DILATION]`
+//! `cargo run --release -p atrous-benches --example conv_probe -- [REPS] [DILATION] [LAYERS]`
+//! with `LAYERS` a comma list of `conv1`, `conv2`, `conv3`.
 
 use atrous_conv::{Conv2dParams, ConvGeometry, conv2d_backward_into, conv2d_forward_into};
 use atrous_tensor::parallel::with_threads;
@@ -14,8 +16,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let reps: usize = args.next().map_or(Ok(3), |a| a.parse())?;
     let d: usize = args.next().map_or(Ok(1), |a| a.parse())?;
+    let layers = args.next().unwrap_or_else(|| "conv2,conv3".into());
     let mut rng = Rng::seed_from(1);
-    for (name, c_in, c_out, side) in [("conv2", 16, 32, 28), ("conv3", 32, 64, 14)] {
+    let all = [("conv1", 1, 16, 28), ("conv2", 16, 32, 28), ("conv3", 32, 64, 14)];
+    for &(name, c_in, c_out, side) in all.iter().filter(|l| layers.split(',').any(|n| n == l.0)) {
         let params = Conv2dParams::same(3, d)?;
         let geo = ConvGeometry::new(params, &[64, c_in, side, side], &[c_out, c_in, 3, 3])?;
         let mut random = |len: usize| -> Vec<f32> { (0..len).map(|_| rng.uniform(-1.0, 1.0)).collect() };
