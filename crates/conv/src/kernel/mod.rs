@@ -86,7 +86,10 @@ pub(crate) fn gemm<B: BSource>(
         // column in the tile. Only the other strips build their own. In an interior strip every
         // vector meets every row's non-zero range, so the tile multiplies exactly the vectors a
         // strip's own table would mark live: the same sums.
-        let inside = if B::CONTIGUOUS { b.live_columns(k, n) } else { 0..0 };
+        // Sources whose rows are a fixed stride apart need no table at all: each strip starts
+        // from row 0's vectors and steps down by the stride.
+        let stride = b.row_stride();
+        let inside = if B::CONTIGUOUS && stride.is_none() { b.live_columns(k, n) } else { 0..0 };
         if !inside.is_empty() {
             interior.fill(k, 1, |p| StripRow { b: [b.vector(p, 0); NV], mask: 1 });
         }
@@ -96,18 +99,24 @@ pub(crate) fn gemm<B: BSource>(
         for j0 in (0..n).step_by(NR) {
             let cols = NR.min(n - j0);
             let vectors = cols.div_ceil(LANES);
-            let (table, shift) = if inside.start <= j0 && j0 + vectors * LANES <= inside.end {
-                (&*interior, j0)
+            let g0 = j0 / LANES;
+            let strip_rows = if let Some(stride) = stride {
+                StripRows::Strided {
+                    first: std::array::from_fn(|v| b.vector(0, g0 + v.min(vectors - 1))),
+                    stride,
+                    k,
+                }
+            } else if inside.start <= j0 && j0 + vectors * LANES <= inside.end {
+                StripRows::Table { strip: &*interior, shift: j0 }
             } else {
                 // Where each row of the strip's B vectors starts and which of them may be
                 // non-zero, worked out once per strip instead of once per row panel: the sources'
                 // table lookups and range tests then stay out of the multiply-add loop.
-                let g0 = j0 / LANES;
                 strip.fill(k, vectors, |p| StripRow {
                     b: std::array::from_fn(|v| b.vector(p, g0 + v.min(vectors - 1))),
                     mask: b.live(p, j0, vectors),
                 });
-                (&*strip, 0)
+                StripRows::Table { strip: &*strip, shift: 0 }
             };
             for i0 in (0..m).step_by(MR) {
                 let rows = MR.min(m - i0);
@@ -120,21 +129,30 @@ pub(crate) fn gemm<B: BSource>(
                 }
                 let t = Tile { a_rows, cs: a.col_stride(), ldc, rows, cols, bias, accumulate };
                 // SAFETY: the tile reads A rows i0.. (clamped, see above) at p·cs for p < k and the
-                // B vectors of the strip's table (offset by `shift` for the interior table), which
-                // hold rows p < k at columns j0..j0 + cols rounded up to LANES ≤ n rounded up, all
-                // inside the operands (`a.check` and `b.check` passed: the sources' promise), and
-                // writes C rows i0..i0 + rows, columns j0..j0 + cols, all inside C (checked).
+                // B vectors of rows p < k at columns j0..j0 + cols rounded up to LANES ≤ n rounded
+                // up (through the strip's table, offset by `shift` for the interior table, or
+                // `stride` apart from row 0's), all inside the operands (`a.check` and `b.check`
+                // passed: the sources' promise), and writes C rows i0..i0 + rows, columns
+                // j0..j0 + cols, all inside C (checked).
                 unsafe {
                     let c_at = c_ptr.add(i0 * ldc + j0);
                     match vectors {
-                        1 => t.run::<1, B>(table, shift, c_at),
-                        2 => t.run::<2, B>(table, shift, c_at),
-                        _ => t.run::<NV, B>(table, shift, c_at),
+                        1 => t.run::<1, B>(&strip_rows, c_at),
+                        2 => t.run::<2, B>(&strip_rows, c_at),
+                        _ => t.run::<NV, B>(&strip_rows, c_at),
                     }
                 }
             }
         }
     });
+}
+
+/// Where a column strip's `B` rows are: in a table, or a fixed stride apart.
+enum StripRows<'t> {
+    /// Row `p` from `strip.rows[p]`, its vectors moved by `shift` elements.
+    Table { strip: &'t Strip, shift: usize },
+    /// Row `p`'s vector `v` at `first[v] + p·stride`, all live, for `p < k`.
+    Strided { first: [*const f32; NV], stride: usize, k: usize },
 }
 
 /// The `B` side of one reduction step of a column strip: where its vectors start and which of
@@ -192,17 +210,47 @@ struct Tile {
 }
 
 impl Tile {
-    /// Computes the tile with `V` vectors per row, over the reduction steps of `strip`.
+    /// Computes the tile with `V` vectors per row, over the reduction steps of `rows`.
     ///
     /// # Safety
-    /// `a_rows[r] + p·cs` readable for `p < strip.rows.len()`; `strip.rows[p].b[v] .. + LANES` readable for
-    /// `v < V` (with a contiguous source, `strip.rows[p].b[0] + shift + v·LANES ..`; `shift` is 0
-    /// unless every row of the strip is fully live); `c + r·ldc + j` writable (and readable when accumulating) for `r < rows`,
-    /// `j < cols`, with `cols ≤ V·LANES`.
+    /// For each reduction step `p` (`p < strip.rows.len()` or `p < k`): `a_rows[r] + p·cs`
+    /// readable; with a table, `strip.rows[p].b[v] .. + LANES` readable for `v < V` (with a
+    /// contiguous source, `strip.rows[p].b[0] + shift + v·LANES ..`; `shift` is 0 unless every row
+    /// of the strip is fully live); strided, `first[v] + p·stride .. + LANES` readable for `v < V`
+    /// (contiguous: `first[0] + p·stride + v·LANES ..`). `c + r·ldc + j` writable (and readable
+    /// when accumulating) for `r < rows`, `j < cols`, with `cols ≤ V·LANES`.
     #[inline(always)]
-    unsafe fn run<const V: usize, B: BSource>(&self, strip: &Strip, shift: usize, c: *mut f32) {
-        let all = (1u32 << V) - 1;
+    unsafe fn run<const V: usize, B: BSource>(&self, rows: &StripRows<'_>, c: *mut f32) {
         let mut acc: [[Vector; V]; MR] = std::array::from_fn(|r| [Vector::splat(self.bias[r]); V]);
+        let (strip, shift) = match *rows {
+            StripRows::Table { strip, shift } => (strip, shift),
+            StripRows::Strided { first, stride, k } => {
+                let (mut off, mut row_off) = (0, 0);
+                for _ in 0..k {
+                    // SAFETY: row p's vectors, `p·stride` past row 0's (caller's promise).
+                    let bv: [Vector; V] = std::array::from_fn(|v| unsafe {
+                        load_ptr(if B::CONTIGUOUS {
+                            first[0].wrapping_add(row_off + v * LANES)
+                        } else {
+                            first[v].wrapping_add(row_off)
+                        })
+                    });
+                    for (acc_r, &a_r) in acc.iter_mut().zip(&self.a_rows) {
+                        // SAFETY: element p of this A row (caller's promise).
+                        let av = Vector::splat(unsafe { *a_r.add(off) });
+                        for (acc_v, &b_v) in acc_r.iter_mut().zip(&bv) {
+                            *acc_v = av.mul_add(b_v, *acc_v);
+                        }
+                    }
+                    off += self.cs;
+                    row_off += stride;
+                }
+                // SAFETY: the caller's promise about `c`, passed on.
+                unsafe { self.store(acc, c) };
+                return;
+            }
+        };
+        let all = (1u32 << V) - 1;
         for (range, full) in &strip.runs {
             let rows = &strip.rows[range.clone()];
             if *full {
@@ -246,6 +294,17 @@ impl Tile {
                 }
             }
         }
+        // SAFETY: the caller's promise about `c`, passed on.
+        unsafe { self.store(acc, c) };
+    }
+
+    /// Writes (or adds) the accumulators to the tile of `C` at `c`.
+    ///
+    /// # Safety
+    /// `c + r·ldc + j` writable (and readable when accumulating) for `r < rows`, `j < cols`, with
+    /// `cols ≤ V·LANES`.
+    #[inline(always)]
+    unsafe fn store<const V: usize>(&self, acc: [[Vector; V]; MR], c: *mut f32) {
         // Values, not references, from here on: a borrow of `acc` would make LLVM keep it in
         // memory and spill every accumulator on every reduction step.
         if self.rows == MR && self.cols == V * LANES {

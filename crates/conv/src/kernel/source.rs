@@ -10,6 +10,9 @@
 //! | [`ShiftedRows`] | B | `data[rows[p] + j]`, zero outside `nonzero[p]` | forward and transposed `dX` from shifted planes |
 //! | [`GatheredColumns`] | B | `data[cols[j / LANES] + p·ld + j % LANES]` | `dW` from channels-last planes |
 //!
+//! `RowMajor` and `GatheredColumns` rows are a fixed stride apart ([`BSource::row_stride`]), so the
+//! kernel walks them by pointer steps; the other sources give each row's start through a table.
+//!
 //! A source's `check` asserts, once per product, that every element the kernel will read is
 //! inside its buffer; the kernel then reads through raw pointers without further checks. That
 //! promise is what makes the traits `unsafe` to implement.
@@ -54,6 +57,12 @@ pub(crate) unsafe trait BSource {
     #[inline(always)]
     fn live(&self, _p: usize, _j0: usize, vectors: usize) -> u32 {
         (1u32 << vectors) - 1
+    }
+    /// `Some(s)` when each row is the one before moved by `s` elements (`vector(p, g)` is
+    /// `vector(0, g) + p·s`) and every vector is live (`live` all set): the kernel then walks the
+    /// rows by pointer steps and builds no table. `None` by default.
+    fn row_stride(&self) -> Option<usize> {
+        None
     }
 }
 
@@ -130,6 +139,9 @@ unsafe impl BSource for RowMajor<'_> {
     fn vector(&self, p: usize, g: usize) -> *const f32 {
         self.data.as_ptr().wrapping_add(p * self.ld + g * LANES)
     }
+    fn row_stride(&self) -> Option<usize> {
+        Some(self.ld)
+    }
 }
 
 /// `B` with its rows gathered: row `p` starts at `data[rows[p]]` (any order, any gaps, rows may
@@ -200,5 +212,8 @@ unsafe impl BSource for GatheredColumns<'_> {
     #[inline(always)]
     fn vector(&self, p: usize, g: usize) -> *const f32 {
         self.data.as_ptr().wrapping_add(self.cols[g] + p * self.ld)
+    }
+    fn row_stride(&self) -> Option<usize> {
+        Some(self.ld)
     }
 }
