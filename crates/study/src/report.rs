@@ -24,6 +24,20 @@ fn cell(v: Option<f64>, scale: f64, digits: usize) -> String {
     v.filter(|x| x.is_finite()).map_or_else(|| "—".to_string(), |x| format!("{:.digits$}", scale * x))
 }
 
+/// A p-value with four decimals, or "<0.0001" below that (four zeros would read as p = 0).
+fn p_value(v: Option<f64>) -> String {
+    match v.filter(|x| x.is_finite()) {
+        Some(p) if p < 1e-4 => "<0.0001".to_string(),
+        Some(p) => format!("{p:.4}"),
+        None => "—".to_string(),
+    }
+}
+
+/// "= p" or "< 0.0001", for a p-value inside a sentence.
+fn p_equals(p: f64) -> String {
+    if p < 1e-4 { "< 0.0001".to_string() } else { format!("= {p:.4}") }
+}
+
 /// A signed report number.
 fn signed(v: Option<f64>, scale: f64, digits: usize) -> String {
     v.filter(|x| x.is_finite()).map_or_else(|| "—".to_string(), |x| format!("{:+.digits$}", scale * x))
@@ -309,9 +323,9 @@ pub fn render_markdown(a: &StudyAnalysis) -> String {
             interval(c.welch.map(|w| w.ci), 100.0),
             interval(c.bootstrap, 100.0),
             signed(c.hedges.map(|h| h.g), 1.0, 2),
-            cell(c.welch.map(|w| w.p), 1.0, 4),
-            cell(c.holm_p, 1.0, 4),
-            cell(c.tost.map(|t| t.p), 1.0, 4),
+            p_value(c.welch.map(|w| w.p)),
+            p_value(c.holm_p),
+            p_value(c.tost.map(|t| t.p)),
             cell(c.mdd, 100.0, 2),
             c.verdict.map_or_else(|| "—".into(), |v| v.label()),
         );
@@ -337,23 +351,23 @@ pub fn render_markdown(a: &StudyAnalysis) -> String {
     if let Some(t) = a.trend.linear {
         let _ = writeln!(
             md,
-            "- Trend over d = {}: accuracy changes by {:+.3} pp per unit of d (95% CI [{:+.3}, {:+.3}], p = {:.4}, OLS over all runs).",
+            "- Trend over d = {}: accuracy changes by {:+.3} pp per unit of d (95% CI [{:+.3}, {:+.3}], p {}, OLS over all runs).",
             list(&s.dilations),
             100.0 * t.slope,
             100.0 * t.ci.lo,
             100.0 * t.ci.hi,
-            t.p
+            p_equals(t.p)
         );
     }
     if let Some(j) = a.trend.jt {
         let _ = writeln!(
             md,
-            "- Jonckheere–Terpstra across d = {}: J = {:.1} (E = {:.1}), z = {:.2}, one-sided p (accuracy falls with d) = {:.4}.",
+            "- Jonckheere–Terpstra across d = {}: J = {:.1} (E = {:.1}), z = {:.2}, one-sided p (accuracy falls with d) {}.",
             list(&s.dilations),
             j.statistic,
             j.mean,
             j.z,
-            j.p_one_sided_decreasing
+            p_equals(j.p_one_sided_decreasing)
         );
     }
     if let Some((lr, val, arm)) = &a.d4_lr_choice {
@@ -519,4 +533,24 @@ pub fn write_report(plan: &StudyPlan, a: &StudyAnalysis) -> Result<()> {
     write_figures(&plan.out.join("figures"), a)?;
     write_atomic(&plan.out.join("REPORT.md"), render_markdown(a).as_bytes())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{p_equals, p_value};
+
+    /// p-values below the fourth decimal read as a bound, never as "0.0000"; the rest keep
+    /// four decimals; a missing or non-finite p is a dash.
+    #[test]
+    fn p_values_below_the_printed_precision_are_a_bound() {
+        assert_eq!(p_value(Some(3.2e-9)), "<0.0001");
+        assert_eq!(p_value(Some(0.99e-4)), "<0.0001");
+        assert_eq!(p_value(Some(1.0e-4)), "0.0001");
+        assert_eq!(p_value(Some(0.012_34)), "0.0123");
+        assert_eq!(p_value(Some(1.0)), "1.0000");
+        assert_eq!(p_value(Some(f64::NAN)), "—");
+        assert_eq!(p_value(None), "—");
+        assert_eq!(p_equals(2e-7), "< 0.0001");
+        assert_eq!(p_equals(0.0466), "= 0.0466");
+    }
 }
