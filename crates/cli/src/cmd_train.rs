@@ -39,7 +39,7 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub dilations: Option<Vec<usize>>,
     /// Per-layer kernel sides (odd), e.g. 5,5,5; padding d·(k−1)/2 keeps the size.
-    #[arg(long, value_delimiter = ',', default_values_t = [3, 3, 3])]
+    #[arg(long, value_delimiter = ',', default_value = "3,3,3", allow_negative_numbers = true)]
     pub kernels: Vec<usize>,
     /// Output channels of the three conv layers.
     #[arg(long, value_delimiter = ',', default_value = "16,32,64", allow_negative_numbers = true)]

@@ -203,4 +203,9 @@ fn per_layer_lists_take_comma_separated_values() {
         &atrous(&["train", "--channels", "4,6", "--out", run.to_str().unwrap()]),
         "three values",
     );
+    // The help shows each list's default the way the flag takes it.
+    let help = String::from_utf8(atrous(&["train", "--help"]).stdout).unwrap();
+    for default in ["[default: 16,32,64]", "[default: 3,3,3]"] {
+        assert!(help.contains(default), "train --help lacks {default}");
+    }
 }
