@@ -19,6 +19,12 @@ pub enum ConvError {
         /// The kernel size.
         k: usize,
     },
+    /// A continuous dilation that is not a finite positive number.
+    #[error("continuous conv2d: the dilation must be finite and positive, got {value}")]
+    BadDilation {
+        /// The value given.
+        value: f32,
+    },
     /// A tensor of the wrong rank.
     #[error("conv2d: {what} must be {expected}, got {shape}")]
     Rank {

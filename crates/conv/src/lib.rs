@@ -19,6 +19,9 @@
 //! reads channels-last planes. Other settings take the plain `im2col`/`col2im` path. The oracle
 //! tests cover both.
 //!
+//! [`continuous_conv2d_forward`] takes a real-valued dilation, read by bilinear interpolation, and
+//! its backward pass gives `∂L/∂d` too, so a dilation can be learned.
+//!
 //! Use it without autograd, on tensors or on your own slices (`*_into` functions):
 //!
 //! ```
@@ -47,6 +50,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod backward;
+mod continuous;
 mod error;
 mod forward;
 pub mod im2col;
@@ -61,6 +65,7 @@ mod simd;
 mod taps;
 
 pub use backward::{ConvGrads, GROUP as BACKWARD_GROUP, GradsWanted, conv2d_backward, conv2d_backward_into};
+pub use continuous::{ContinuousGrads, continuous_conv2d_backward, continuous_conv2d_forward};
 pub use error::ConvError;
 pub use forward::{conv2d_forward, conv2d_forward_into};
 pub use params::{Conv2dParams, ConvGeometry, Pool2dParams};
