@@ -23,6 +23,7 @@ pub(crate) enum Op {
     /// A value made outside the tape (data, parameters) or an op none of whose inputs needs a gradient.
     Leaf,
     Conv2d(conv::Conv2dOp),
+    Conv2dContinuous(conv::ContinuousConvOp),
     MaxPool2d(conv::MaxPoolOp),
     GlobalAvgPool(conv::GlobalAvgPoolOp),
     Linear(linear::LinearOp),
@@ -229,6 +230,7 @@ impl Tape {
         match op {
             Op::Leaf => Ok(Vec::new()),
             Op::Conv2d(op) => op.backward(self, grad),
+            Op::Conv2dContinuous(op) => op.backward(self, grad),
             Op::MaxPool2d(op) => op.backward(self, grad),
             Op::GlobalAvgPool(op) => op.backward(self, grad),
             Op::Linear(op) => op.backward(self, grad),

@@ -35,6 +35,19 @@ fn conv2d_at_dilations_strides_and_paddings() {
     }
 }
 
+/// The continuous-dilation convolution in x, w, b and the dilation itself, at dilations whose
+/// taps stay inside one pixel cell within ±EPS (there the output is smooth in d).
+#[test]
+fn conv2d_continuous_in_all_inputs_including_the_dilation() {
+    for (k, d) in [(3, 1.37f32), (3, 2.44), (5, 0.73)] {
+        let inputs =
+            [rand(&[2, 2, 8, 7], 30), rand(&[3, 2, k, k], 31), rand(&[3], 32), Tensor::full(&[1], d)];
+        assert_grads_eps(&format!("conv2d_continuous k{k} d{d}"), &inputs, 1e-3, |t, v| {
+            t.conv2d_continuous(v[0], v[1], Some(v[2]), v[3])
+        });
+    }
+}
+
 #[test]
 fn linear_relu_and_elementwise() {
     assert_grads("linear", &[rand(&[4, 5], 1), rand(&[3, 5], 2), rand(&[3], 3)], |t, v| {

@@ -21,6 +21,22 @@ impl Tape {
         Ok(self.push(y, &inputs, || Op::Conv2d(Conv2dOp { x, w, b, params })))
     }
 
+    /// `conv(x, w) + b` at the real dilation held by `d` (a one-element tensor, finite and
+    /// positive), read by bilinear interpolation ([`atrous_conv::continuous_conv2d_forward`]):
+    /// stride 1, odd kernels, the output keeps the input's size; `d` gets a gradient like any
+    /// other input, so a dilation can be learned.
+    pub fn conv2d_continuous(&mut self, x: Var, w: Var, b: Option<Var>, d: Var) -> Result<Var> {
+        let dilation = one_value(self.value(d))?;
+        let y = atrous_conv::continuous_conv2d_forward(
+            self.value(x),
+            self.value(w),
+            b.map(|b| self.value(b)),
+            dilation,
+        )?;
+        let inputs: Vec<Var> = [x, w, d].into_iter().chain(b).collect();
+        Ok(self.push(y, &inputs, || Op::Conv2dContinuous(ContinuousConvOp { x, w, b, d })))
+    }
+
     /// Max pooling with the given window and stride.
     pub fn max_pool2d(&mut self, x: Var, params: Pool2dParams) -> Result<Var> {
         let out = atrous_conv::max_pool2d_forward(self.value(x), &params)?;
@@ -56,6 +72,42 @@ impl Conv2dOp {
         if let (Some(b), Some(db)) = (self.b, g.db) {
             out.push((b, db));
         }
+        Ok(out)
+    }
+}
+
+/// The value of a one-element tensor (a dilation).
+fn one_value(t: &Tensor) -> Result<f32> {
+    match t.as_slice() {
+        [v] => Ok(*v),
+        _ => Err(atrous_conv::ConvError::Operand {
+            op: "conv2d_continuous",
+            what: "dilation",
+            expected: [1].into(),
+            found: t.shape().clone(),
+        }
+        .into()),
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct ContinuousConvOp {
+    x: Var,
+    w: Var,
+    b: Option<Var>,
+    d: Var,
+}
+
+impl ContinuousConvOp {
+    pub(crate) fn backward(&self, tape: &Tape, grad: &Tensor) -> Result<Vec<(Var, Tensor)>> {
+        let dilation = one_value(tape.value(self.d))?;
+        let g =
+            atrous_conv::continuous_conv2d_backward(tape.value(self.x), tape.value(self.w), dilation, grad)?;
+        let mut out = vec![(self.w, g.dw), (self.x, g.dx), (self.d, Tensor::full(&[1], g.dd))];
+        if let Some(b) = self.b {
+            out.push((b, g.db));
+        }
+        out.retain(|(v, _)| tape.requires_grad(*v));
         Ok(out)
     }
 }
