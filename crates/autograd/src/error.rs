@@ -142,6 +142,18 @@ pub enum ArchitectureError {
     /// A dilation search with nothing to choose from.
     #[error("a dilation search needs at least one candidate dilation")]
     NoCandidate,
+    /// A continuous dilation range that is empty or not positive, or a start outside it.
+    #[error(
+        "continuous dilations {initial:?} must lie in a range [lo, hi] with 0 < lo ≤ hi, finite; got [{lo}, {hi}]"
+    )]
+    DilationRange {
+        /// Lower end of the range.
+        lo: f32,
+        /// Upper end of the range.
+        hi: f32,
+        /// The starting dilations.
+        initial: [f32; 3],
+    },
 }
 
 /// What is wrong with a model or checkpoint file.

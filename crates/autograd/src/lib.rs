@@ -27,12 +27,14 @@
 //! Modules: [`Classifier`] (what any network on the tape provides), [`nn`] (layers, DilNet),
 //! [`optim`] (SGD, Adam), [`train`] (the one training and evaluation loop), [`checkpoint`] (the
 //! resumable state of a run), [`io`] (safetensors model files), [`gradcheck`] (finite
-//! differences), [`dilation_search`] (learning the dilation factor).
+//! differences), [`dilation_search`] and [`continuous_dilation`] (learning the dilation
+//! factor: a mixture over integer candidates, or one real dilation per layer).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod checkpoint;
 mod classifier;
+pub mod continuous_dilation;
 pub mod dilation_search;
 mod error;
 pub mod gradcheck;
