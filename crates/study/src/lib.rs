@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod continuous_search;
 pub mod data;
 mod error;
 pub mod figures;
