@@ -63,7 +63,10 @@ impl Shapes {
                 return Err(ConvError::EvenSameKernel { k });
             }
         }
-        if !(dilation.is_finite() && dilation > 0.0) {
+        // Far beyond the image a tap reads only padding; the bound keeps the zero frame the
+        // sampling pads each plane with small.
+        let reach = ((k_h.max(k_w) - 1) / 2) as f32 * dilation;
+        if !(dilation.is_finite() && dilation > 0.0 && reach <= 2.0 * h.max(wd) as f32) {
             return Err(ConvError::BadDilation { value: dilation });
         }
         Ok(Shapes { n, c_in, c_out, h, w: wd, k_h, k_w })
@@ -101,32 +104,71 @@ impl TapOffset {
     }
 }
 
+/// Zero margin around each plane so that every bilinear read at dilation `d` lands inside the
+/// padded plane: the farthest tap's offset, rounded up, plus the interpolation's second pixel.
+fn margin(s: &Shapes, d: f32) -> usize {
+    let reach = ((s.k_h.max(s.k_w) - 1) / 2) as f32 * d;
+    reach.ceil() as usize + 1
+}
+
+/// One input plane copied into a zero frame `margin` wide, so the sampling loops read without
+/// bounds tests (a read outside the image finds a zero, as the definition asks).
+struct Padded {
+    data: Vec<f32>,
+    width: usize,
+    margin: usize,
+}
+
+impl Padded {
+    fn new(s: &Shapes, margin: usize) -> Self {
+        let width = s.w + 2 * margin;
+        Padded { data: vec![0.0; (s.h + 2 * margin) * width], width, margin }
+    }
+
+    fn fill(&mut self, s: &Shapes, plane: &[f32]) {
+        for (y, row) in plane.chunks_exact(s.w).enumerate() {
+            let at = (y + self.margin) * self.width + self.margin;
+            self.data[at..at + s.w].copy_from_slice(row);
+        }
+    }
+
+    /// Start of output row `oy`'s reads for offset `(y0, x0)`: the padded index of input pixel
+    /// `(oy + y0, x0)`.
+    fn row_start(&self, oy: usize, y0: isize, x0: isize) -> usize {
+        let m = self.margin as isize;
+        ((oy as isize + y0 + m) * self.width as isize + x0 + m) as usize
+    }
+}
+
 /// Fills `cols [C_in·k_h·k_w, H·W]` with the bilinear samples of one image `x_n [C_in, H, W]`,
 /// and `dcols_dd` (same shape) with their derivative in `d` when given.
 fn sample(s: &Shapes, x_n: &[f32], d: f32, cols: &mut [f32], mut dcols_dd: Option<&mut [f32]>) {
-    let (h, w, hw) = (s.h as isize, s.w as isize, s.hw());
-    let at = |plane: &[f32], y: isize, x: isize| -> f32 {
-        if (0..h).contains(&y) && (0..w).contains(&x) { plane[(y * w + x) as usize] } else { 0.0 }
-    };
+    let (w, hw) = (s.w, s.hw());
+    let mut padded = Padded::new(s, margin(s, d));
+    let pw = padded.width;
     for (c, plane) in x_n.chunks_exact(hw).enumerate() {
+        padded.fill(s, plane);
+        let p = &padded.data;
         for i in 0..s.k_h {
             for j in 0..s.k_w {
                 let t = TapOffset::new(i, j, s, d);
                 let row = ((c * s.k_h + i) * s.k_w + j) * hw;
                 let (gy, gx) = (1.0 - t.fy, 1.0 - t.fx);
-                for oy in 0..h {
-                    for ox in 0..w {
-                        let (y, x) = (oy + t.y0, ox + t.x0);
-                        let v00 = at(plane, y, x);
-                        let v01 = at(plane, y, x + 1);
-                        let v10 = at(plane, y + 1, x);
-                        let v11 = at(plane, y + 1, x + 1);
-                        let p = row + (oy * w + ox) as usize;
-                        cols[p] = gy * (gx * v00 + t.fx * v01) + t.fy * (gx * v10 + t.fx * v11);
-                        if let Some(dd) = dcols_dd.as_deref_mut() {
+                for oy in 0..s.h {
+                    let at = padded.row_start(oy, t.y0, t.x0);
+                    let (top, bottom) = (&p[at..at + w + 1], &p[at + pw..at + pw + w + 1]);
+                    let out = &mut cols[row + oy * w..row + (oy + 1) * w];
+                    for (ox, o) in out.iter_mut().enumerate() {
+                        let (v00, v01, v10, v11) = (top[ox], top[ox + 1], bottom[ox], bottom[ox + 1]);
+                        *o = gy * (gx * v00 + t.fx * v01) + t.fy * (gx * v10 + t.fx * v11);
+                    }
+                    if let Some(dd) = dcols_dd.as_deref_mut() {
+                        let out = &mut dd[row + oy * w..row + (oy + 1) * w];
+                        for (ox, o) in out.iter_mut().enumerate() {
+                            let (v00, v01, v10, v11) = (top[ox], top[ox + 1], bottom[ox], bottom[ox + 1]);
                             let along_y = gx * (v10 - v00) + t.fx * (v11 - v01);
                             let along_x = gy * (v01 - v00) + t.fy * (v11 - v10);
-                            dd[p] = t.dy_dd * along_y + t.dx_dd * along_x;
+                            *o = t.dy_dd * along_y + t.dx_dd * along_x;
                         }
                     }
                 }
@@ -135,30 +177,38 @@ fn sample(s: &Shapes, x_n: &[f32], d: f32, cols: &mut [f32], mut dcols_dd: Optio
     }
 }
 
-/// Adds the adjoint of [`sample`] applied to `dcols` into `dx_n [C_in, H, W]`.
+/// Adds the adjoint of [`sample`] applied to `dcols` into `dx_n [C_in, H, W]`: each sample's
+/// gradient goes to its four pixels in a padded plane, whose frame (reads of the zero padding)
+/// is then dropped.
 fn scatter(s: &Shapes, dcols: &[f32], d: f32, dx_n: &mut [f32]) {
-    let (h, w, hw) = (s.h as isize, s.w as isize, s.hw());
-    let add = |plane: &mut [f32], y: isize, x: isize, v: f32| {
-        if (0..h).contains(&y) && (0..w).contains(&x) {
-            plane[(y * w + x) as usize] += v;
-        }
-    };
+    let (w, hw) = (s.w, s.hw());
+    let mut padded = Padded::new(s, margin(s, d));
+    let pw = padded.width;
     for (c, plane) in dx_n.chunks_exact_mut(hw).enumerate() {
+        padded.data.fill(0.0);
         for i in 0..s.k_h {
             for j in 0..s.k_w {
                 let t = TapOffset::new(i, j, s, d);
                 let row = ((c * s.k_h + i) * s.k_w + j) * hw;
                 let (gy, gx) = (1.0 - t.fy, 1.0 - t.fx);
-                for oy in 0..h {
-                    for ox in 0..w {
-                        let g = dcols[row + (oy * w + ox) as usize];
-                        let (y, x) = (oy + t.y0, ox + t.x0);
-                        add(plane, y, x, gy * gx * g);
-                        add(plane, y, x + 1, gy * t.fx * g);
-                        add(plane, y + 1, x, t.fy * gx * g);
-                        add(plane, y + 1, x + 1, t.fy * t.fx * g);
+                let weights = [gy * gx, gy * t.fx, t.fy * gx, t.fy * t.fx];
+                for oy in 0..s.h {
+                    let at = padded.row_start(oy, t.y0, t.x0);
+                    let g_row = &dcols[row + oy * w..row + (oy + 1) * w];
+                    for (corner, &wgt) in [0, 1, pw, pw + 1].iter().zip(&weights) {
+                        let dst = &mut padded.data[at + corner..at + corner + w];
+                        for (o, &g) in dst.iter_mut().zip(g_row) {
+                            *o += wgt * g;
+                        }
                     }
                 }
+            }
+        }
+        let m = padded.margin;
+        for (y, row) in plane.chunks_exact_mut(w).enumerate() {
+            let at = (y + m) * pw + m;
+            for (o, &g) in row.iter_mut().zip(&padded.data[at..at + w]) {
+                *o += g;
             }
         }
     }

@@ -19,8 +19,11 @@ pub enum ConvError {
         /// The kernel size.
         k: usize,
     },
-    /// A continuous dilation that is not a finite positive number.
-    #[error("continuous conv2d: the dilation must be finite and positive, got {value}")]
+    /// A continuous dilation that is not a finite positive number, or that moves the outer taps
+    /// further than twice the image's side.
+    #[error(
+        "continuous conv2d: the dilation must be finite, positive, and keep the outer taps within twice the image's side, got {value}"
+    )]
     BadDilation {
         /// The value given.
         value: f32,

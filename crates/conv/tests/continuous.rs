@@ -206,7 +206,8 @@ fn results_do_not_depend_on_the_thread_count() {
 #[test]
 fn bad_dilations_and_shapes_are_refused() {
     let p = problem(&mut Rng::seed_from(1), [1, 2, 3, 5, 5, 3, 3]);
-    for d in [0.0f32, -1.0, f32::NAN, f32::INFINITY] {
+    // The 5×5 image: a 3×3 kernel's outer taps at d = 10.5 reach past twice its side.
+    for d in [0.0f32, -1.0, f32::NAN, f32::INFINITY, 10.5, 1e30] {
         let err = continuous_conv2d_forward(&p.x, &p.w, None, d).unwrap_err();
         assert!(matches!(err, ConvError::BadDilation { .. }), "{d}: {err}");
         assert!(continuous_conv2d_backward(&p.x, &p.w, d, &p.dy).is_err());
