@@ -184,13 +184,20 @@ pub fn search_seed(
         seconds: start.elapsed().as_secs_f64(),
         trajectory,
     };
-    let text = serde_json::to_string_pretty(&record).map_err(|e| StudyError::Json {
-        path: path.clone(),
-        what: "search record",
+    write_record(&path, "search record", &record)?;
+    Ok(record)
+}
+
+/// Writes a seed's record as pretty JSON, atomically (an interrupted write leaves no record, so
+/// the seed is trained again).
+pub(crate) fn write_record<T: Serialize>(path: &Path, what: &'static str, record: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(record).map_err(|e| StudyError::Json {
+        path: path.to_path_buf(),
+        what,
         message: e.to_string(),
     })?;
-    write_atomic(&path, text.as_bytes())?;
-    Ok(record)
+    write_atomic(path, text.as_bytes())?;
+    Ok(())
 }
 
 /// Every seed of the plan, trained or reused, on splits the caller loaded.
