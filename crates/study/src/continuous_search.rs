@@ -6,11 +6,11 @@
 //! exists with the same settings is not trained again.
 
 use crate::observer::Observer;
+use crate::search::write_record;
 use crate::{Result, StudyError};
 use atrous_autograd::continuous_dilation::{ContinuousDilationNet, DilationProjection};
 use atrous_autograd::optim::{Optimizer, Sgd, SplitOptimizer};
 use atrous_autograd::train::{EVAL_BATCH, epoch_order, evaluate, fit_epoch};
-use atrous_tensor::files::write_atomic;
 use atrous_tensor::mnist::MnistSplit;
 use atrous_tensor::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -140,13 +140,8 @@ pub fn continuous_seed(
         seconds: start.elapsed().as_secs_f64(),
         trajectory,
     };
-    let text = serde_json::to_string_pretty(&record).map_err(|e| StudyError::Json {
-        path: path.clone(),
-        what: "continuous dilation record",
-        message: e.to_string(),
-    })?;
     std::fs::create_dir_all(out)
         .map_err(|source| StudyError::Unwritable { dir: out.to_path_buf(), source })?;
-    write_atomic(&path, text.as_bytes())?;
+    write_record(&path, "continuous dilation record", &record)?;
     Ok(record)
 }
