@@ -15,7 +15,8 @@
 //!   image); the AUC is the trapezoid rule over x on `[0, 1]`. Low deletion AUC and high
 //!   insertion AUC are good.
 //!
-//! All perturbed inputs of a group of images go through one forward pass.
+//! All perturbed inputs of a group of images go through one forward pass; a step that changes
+//! no pixel reuses the previous point's probability instead of evaluating the same input again.
 
 use super::metrics::trapezoid;
 use crate::attribution::items;
@@ -132,28 +133,40 @@ pub fn perturbation_curves<M: Classifier + ?Sized>(
     for first in (0..n).step_by(per_pass) {
         let group = first..(first + per_pass).min(n);
         let mut rows = Vec::with_capacity(group.len() * 2 * points * item);
+        // Row of each point: a step that changes no pixel (deleting black pixels, inserting
+        // them into the black start) repeats the previous row, which is not evaluated again.
+        let mut row_of = Vec::with_capacity(group.len() * 2 * points);
+        let mut count = 0;
         for i in group.clone() {
             let image = &x.as_slice()[i * item..(i + 1) * item];
             let order = &rankings[i];
             for (start, from_image) in [(image.to_vec(), false), (vec![INSERTION_START; item], true)] {
                 let mut row = start;
                 let mut done = 0;
-                for &m in &counts {
+                for (k, &m) in counts.iter().enumerate() {
+                    let mut changed = k == 0;
                     for &p in &order[done..m] {
                         for ch in 0..c {
                             let at = ch * pixels + p;
-                            row[at] = if from_image { image[at] } else { DELETED_VALUE };
+                            let v = if from_image { image[at] } else { DELETED_VALUE };
+                            changed |= row[at] != v;
+                            row[at] = v;
                         }
                     }
                     done = m;
-                    rows.extend_from_slice(&row);
+                    if changed {
+                        rows.extend_from_slice(&row);
+                        count += 1;
+                    }
+                    row_of.push(count - 1);
                 }
             }
         }
-        let rows = Tensor::from_vec(&[group.len() * 2 * points, c, h, w], rows)?;
+        let rows = Tensor::from_vec(&[count, c, h, w], rows)?;
         let logits = model.predict(&rows)?;
         let classes = model.classes();
-        let prob = |r: usize, target: usize| {
+        let prob = |point: usize, target: usize| {
+            let r = row_of[point];
             f64::from(softmax(&logits.as_slice()[r * classes..(r + 1) * classes])[target])
         };
         for (g, i) in group.enumerate() {

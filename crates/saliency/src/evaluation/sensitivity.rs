@@ -58,19 +58,29 @@ impl Sensitivity {
     }
 }
 
-/// Max-sensitivity of `method` at each image of `x [N, C, H, W]`, whose maps `maps [N, H, W]`
-/// explain the classes `classes`; `ids` are the images' indices in their split (they seed the
-/// perturbations). About `batch` rows per forward/backward pass.
+/// The images max-sensitivity is measured at, with their maps.
+#[derive(Clone, Copy, Debug)]
+pub struct Explained<'a> {
+    /// Images `[N, C, H, W]`, pixels in `[0, 1]`.
+    pub x: &'a Tensor,
+    /// Their maps `[N, H, W]` by the method measured.
+    pub maps: &'a Tensor,
+    /// The class each map explains.
+    pub classes: &'a [usize],
+    /// The images' indices in their split (they seed the perturbations).
+    pub ids: &'a [usize],
+}
+
+/// Max-sensitivity of `method` at each image of `e`, about `batch` rows per
+/// forward/backward pass.
 pub fn max_sensitivity<M: Classifier + ?Sized>(
     model: &M,
-    x: &Tensor,
-    maps: &Tensor,
-    classes: &[usize],
-    ids: &[usize],
+    e: &Explained<'_>,
     method: &Method,
     config: &Sensitivity,
     batch: usize,
 ) -> Result<Vec<f64>> {
+    let Explained { x, maps, classes, ids } = *e;
     config.validate()?;
     let (n, [c, h, w]) = items(x)?;
     let (item, plane, s) = (c * h * w, h * w, config.samples);

@@ -10,7 +10,7 @@ use super::perturbation::{Curves, intensity_ranking, perturbation_curves, random
 use super::randomisation::{
     LabelRandomisation, SimilaritySummary, cascade, compare_maps, train_on_permuted_labels,
 };
-use super::sensitivity::{Sensitivity, max_sensitivity};
+use super::sensitivity::{Explained, Sensitivity, max_sensitivity};
 use super::{maps_for, perturbation};
 use crate::attribution::{Method, attribute_split};
 use crate::saliency::Target;
@@ -259,16 +259,8 @@ pub fn evaluate(
             let x_sens = x_sub.to_batch(0..k_sens)?;
             let phi = original.to_batch(0..k_sens)?;
             let ids = &plan.images[..k_sens];
-            max_sensitivity(
-                model,
-                &x_sens,
-                &phi,
-                &classes[..k_sens],
-                ids,
-                method,
-                &plan.sensitivity,
-                plan.batch,
-            )?
+            let e = Explained { x: &x_sens, maps: &phi, classes: &classes[..k_sens], ids };
+            max_sensitivity(model, &e, method, &plan.sensitivity, plan.batch)?
         } else {
             Vec::new()
         };
