@@ -9,6 +9,7 @@
 
 mod cmd_class_model;
 mod cmd_eval;
+mod cmd_evaluate;
 mod cmd_learn;
 mod cmd_localize;
 mod cmd_saliency;
@@ -46,6 +47,8 @@ enum Command {
     Eval(cmd_eval::EvalArgs),
     /// Image-specific class saliency maps |∂S_c/∂x| of test images (Simonyan et al. §3).
     Saliency(cmd_saliency::SaliencyArgs),
+    /// Check attribution methods: deletion/insertion, randomisation sanity checks, max-sensitivity.
+    Evaluate(cmd_evaluate::EvaluateArgs),
     /// Class model visualisation: argmax_I S_c(I + m) − λ‖I‖² by gradient ascent (§2).
     ClassModel(cmd_class_model::ClassModelArgs),
     /// Weakly supervised localisation: saliency-seeded graph cut, scored against the ink (§3.1).
@@ -92,6 +95,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Study(args) => cmd_study::run(&args),
         Command::LearnDilation(args) => cmd_learn::run(&args),
         Command::Saliency(args) => cmd_saliency::run(&args),
+        Command::Evaluate(args) => cmd_evaluate::run(&args),
         Command::ClassModel(args) => cmd_class_model::run(&args),
         Command::Localize(args) => cmd_localize::run(&args),
     }

@@ -7,6 +7,8 @@
 //! - [`attribution`]: the other attribution methods Captum users expect (Grad×Input,
 //!   integrated gradients, SmoothGrad, SmoothGrad², VarGrad, guided backpropagation, the
 //!   deconvnet, occlusion, Grad-CAM), with the paper's map as `vanilla`.
+//! - [`evaluation`]: whether maps explain the model: deletion/insertion, the randomisation
+//!   sanity checks, max-sensitivity, and what `atrous evaluate` writes.
 //! - [`class_model`]: the image a network scores highest for a class,
 //!   `argmax_I S_c(I + m) − λ‖I‖²`, by plain gradient ascent from `I = 0`.
 //! - [`localize`]: saliency-seeded graph-cut segmentation (minimum cut by [`maxflow`]) and its
@@ -41,6 +43,7 @@
 pub mod attribution;
 pub mod class_model;
 mod error;
+pub mod evaluation;
 pub mod gradient;
 pub mod images;
 pub mod localize;
