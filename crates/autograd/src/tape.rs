@@ -150,6 +150,16 @@ impl Tape {
         Var(self.nodes.len() - 1)
     }
 
+    /// The first recorded value that is NaN or infinite, as (node index, value): a forward pass
+    /// whose weights overflow `f32` can hide it behind a ReLU (which maps NaN to 0), so checking
+    /// the output alone does not find it.
+    pub fn first_non_finite(&self) -> Option<(usize, f32)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .find_map(|(i, node)| node.value.as_slice().iter().find(|v| !v.is_finite()).map(|&v| (i, v)))
+    }
+
     /// Every ReLU output recorded for backward, oldest first: a network's rectified layer
     /// outputs, where class activation maps (Grad-CAM) look.
     pub fn relu_outputs(&self) -> Vec<Var> {

@@ -85,3 +85,81 @@ fn weight_decay_changes_the_reference_values() {
     assert!(SGD_MOMENTUM[2].iter().zip(&SGD_MOMENTUM_WD[2]).any(|(a, b)| (a - b).abs() > 1e-3));
     assert!(ADAM[2].iter().zip(&ADAM_WD[2]).any(|(a, b)| (a - b).abs() > 1e-3));
 }
+
+/// `ParamUpdate::update` of an `Optimizer` is its `step` (a training loop calls the trait): the
+/// same three steps land on PyTorch's values. Pins the mutant that made `update` do nothing.
+#[test]
+fn update_through_the_trait_matches_pytorch() {
+    use atrous_autograd::optim::ParamUpdate;
+    let mut opt = Optimizer::Sgd(Sgd::new(0.1, 0.9, 0.5));
+    let mut p = Tensor::from_vec(&[5], P0.to_vec()).unwrap();
+    for (g, want) in GRADS.iter().zip(&SGD_MOMENTUM_WD) {
+        let g = Tensor::from_vec(&[5], g.to_vec()).unwrap();
+        opt.update(&mut [&mut p], &[&g]).unwrap();
+        assert!(p.as_slice().iter().zip(want).all(|(a, b)| (a - b).abs() <= 1e-6), "{p:?} vs {want:?}");
+    }
+}
+
+/// A split optimiser gives `params[..split]` to `head` and the rest to `tail`: SGD's values on
+/// the first parameter and Adam's on the second, the same as each alone. `split` may equal the
+/// parameter count (an empty tail), not exceed it.
+#[test]
+fn split_optimizer_updates_each_group_by_its_own_rule_up_to_an_inclusive_split() {
+    use atrous_autograd::optim::{ParamUpdate, SplitOptimizer};
+    let mut opt = SplitOptimizer {
+        split: 1,
+        head: Optimizer::Sgd(Sgd::new(0.1, 0.9, 0.0)),
+        tail: Optimizer::Adam(Adam::new(0.01, 0.0)),
+    };
+    let mut a = Tensor::from_vec(&[5], P0.to_vec()).unwrap();
+    let mut b = Tensor::from_vec(&[5], P0.to_vec()).unwrap();
+    for (step, g) in GRADS.iter().enumerate() {
+        let g = Tensor::from_vec(&[5], g.to_vec()).unwrap();
+        opt.update(&mut [&mut a, &mut b], &[&g, &g]).unwrap();
+        for (got, want) in [(&a, &SGD_MOMENTUM[step]), (&b, &ADAM[step])] {
+            assert!(got.as_slice().iter().zip(want).all(|(x, y)| (x - y).abs() <= 1e-6), "step {step}");
+        }
+    }
+    let g = Tensor::from_vec(&[5], GRADS[0].to_vec()).unwrap();
+    let mut whole = SplitOptimizer {
+        split: 1,
+        head: Optimizer::Sgd(Sgd::new(0.1, 0.9, 0.0)),
+        tail: Optimizer::Sgd(Sgd::new(0.1, 0.9, 0.0)),
+    };
+    let mut p = Tensor::from_vec(&[5], P0.to_vec()).unwrap();
+    whole.update(&mut [&mut p], &[&g]).expect("split == number of parameters is allowed");
+    assert!(p.as_slice().iter().zip(&SGD_MOMENTUM[0]).all(|(x, y)| (x - y).abs() <= 1e-6));
+    whole.split = 2;
+    let err = whole.update(&mut [&mut p], &[&g]).unwrap_err();
+    assert!(err.to_string().contains("split at 2 of 1 parameters"), "{err}");
+}
+
+/// Parameters and gradients that do not pair up are refused, by count and by shape, before any
+/// parameter moves.
+#[test]
+fn unpaired_parameters_and_gradients_are_refused_before_any_update() {
+    for mut opt in [Optimizer::Sgd(Sgd::new(0.1, 0.9, 0.0)), Optimizer::Adam(Adam::new(0.01, 0.0))] {
+        let mut p = Tensor::from_vec(&[5], P0.to_vec()).unwrap();
+        let g = Tensor::from_vec(&[5], GRADS[0].to_vec()).unwrap();
+        let short = Tensor::from_vec(&[4], vec![1.0; 4]).unwrap();
+        let err = opt.step(&mut [&mut p], &[&g, &g]).unwrap_err();
+        assert!(err.to_string().contains("1 parameters and 2 gradients"), "{err}");
+        let err = opt.step(&mut [&mut p], &[&short]).unwrap_err();
+        assert!(err.to_string().contains("has gradient of shape"), "{err}");
+        assert_eq!(p.as_slice(), P0, "a refused step moved the parameters");
+        opt.step(&mut [&mut p], &[&g]).unwrap();
+        assert_ne!(p.as_slice(), P0);
+    }
+}
+
+/// The kinds build what their names say, with PyTorch's Adam defaults.
+#[test]
+fn optimizer_kinds_build_with_their_settings_and_names() {
+    use atrous_autograd::optim::OptimizerKind;
+    assert_eq!((OptimizerKind::Sgd.name(), OptimizerKind::Adam.name()), ("sgd", "adam"));
+    assert_eq!(OptimizerKind::Sgd.build(0.1, 0.9, 0.5), Optimizer::Sgd(Sgd::new(0.1, 0.9, 0.5)));
+    let Optimizer::Adam(a) = OptimizerKind::Adam.build(0.01, 0.9, 0.5) else { panic!("not Adam") };
+    assert_eq!((a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.steps), (0.01, 0.9, 0.999, 1e-8, 0.5, 0));
+    let Optimizer::Sgd(s) = OptimizerKind::Sgd.build(0.1, 0.9, 0.5) else { panic!("not SGD") };
+    assert_eq!((s.lr, s.momentum, s.weight_decay, s.velocity.len()), (0.1, 0.9, 0.5, 0));
+}

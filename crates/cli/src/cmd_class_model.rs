@@ -50,7 +50,7 @@ pub fn run(args: &ClassModelArgs) -> Result<()> {
     let mean = mean_image(&load_train(&crate::data::data_dir(args.common.data.as_deref())?)?)?;
 
     let start = Instant::now();
-    let cm = class_models(&model, &mean, &classes, &config)?;
+    let cm = class_models(&model, &mean, &classes, &config).map_err(|e| args.common.explain_error(e, &[]))?;
     let seconds = start.elapsed().as_secs_f64();
     write_class_models(&args.out, &cm, &config, args.common.source(&model, seconds), args.common.scale)?;
 

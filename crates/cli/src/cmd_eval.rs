@@ -34,6 +34,12 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let model = read_model(&args.model)?;
     let test = load_test(&crate::data::data_dir(args.data.as_deref())?, args.test_limit)?;
     let stats = evaluate(&model, &test, EVAL_BATCH)?;
+    ensure!(
+        stats.loss.is_finite(),
+        "{}: the test loss is {}, not a finite number: the model's class scores overflow f32",
+        args.model.display(),
+        stats.loss
+    );
     if args.json {
         let out = json!({
             "model": args.model,

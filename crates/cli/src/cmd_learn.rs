@@ -93,6 +93,22 @@ impl LearnFlags {
             plan.arch_lr
         );
         plan.validate()?;
+        // Every layer of the search network runs each candidate dilation: about that many
+        // reference networks' worth of activations per image.
+        let reference = atrous_study::TrainRecipe {
+            batch_size: plan.batch_size,
+            ..atrous_study::TrainRecipe::reference(1)
+        };
+        let per_candidate = atrous_study::memory::training_bytes(&reference);
+        let subject = || {
+            format!(
+                "one search step at --batch-size {} over {} candidate dilations",
+                plan.batch_size,
+                plan.candidates.len()
+            )
+        };
+        let needed = per_candidate.saturating_mul(plan.candidates.len() as u64);
+        crate::cmd_train::check_memory(needed, subject, "lower --batch-size")?;
         Ok(())
     }
 }

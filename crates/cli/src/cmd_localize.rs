@@ -62,7 +62,8 @@ pub fn run(args: &LocalizeArgs) -> Result<()> {
     let indices = args.images.clone().unwrap_or(ImageRange::all(test.n)).indices(test.n)?;
 
     let start = Instant::now();
-    let s = saliency_of_split(&model, &test, &indices, Target::Predicted, 100)?;
+    let s = saliency_of_split(&model, &test, &indices, Target::Predicted, 100)
+        .map_err(|e| args.common.explain_error(e, &FLAGS))?;
     let batch = test.batch(&indices);
     let (images, maps) = (batch.x.as_slice(), s.maps.as_slice());
     let results = localize_all(images, maps, 28, &config)?;

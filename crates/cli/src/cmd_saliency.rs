@@ -72,6 +72,19 @@ pub fn name_flag(e: SaliencyError, flags: &[(&str, &str)]) -> anyhow::Error {
     e.into()
 }
 
+impl ExplainArgs {
+    /// A library error of the explanation itself: a NaN or infinite result names the model file
+    /// (the model is at fault, not a flag); a setting is retold with its flag.
+    pub fn explain_error(&self, e: SaliencyError, flags: &[(&str, &str)]) -> anyhow::Error {
+        match e {
+            SaliencyError::NotFinite { .. } | SaliencyError::Overflow { .. } => {
+                anyhow::Error::new(e).context(self.model.display().to_string())
+            }
+            other => name_flag(other, flags),
+        }
+    }
+}
+
 /// What a picture shows of the `total` items computed, given `--show asked`.
 pub fn picture_note(file: &str, asked: usize, shown: usize, total: usize) -> String {
     match () {
@@ -237,10 +250,19 @@ pub fn run(args: &SaliencyArgs) -> Result<()> {
     }
     let test = load_test(&data, None)?;
     let indices = args.images.indices(test.n)?;
+    let rows_per_image = method.rows_per_image();
+    let rows = args.batch_size.min(indices.len().saturating_mul(rows_per_image)).max(rows_per_image);
+    let subject =
+        || format!("one pass of {rows} rows (--batch-size {}, --method {})", args.batch_size, method.name());
+    crate::cmd_train::check_memory(
+        atrous_study::memory::inference_bytes(&model.config, rows),
+        subject,
+        "lower --batch-size",
+    )?;
 
     let start = Instant::now();
     let saliency = attribute_split(&model, &test, &indices, args.target, &method, args.batch_size)
-        .map_err(|e| name_flag(e, METHOD_FLAGS))?;
+        .map_err(|e| args.common.explain_error(e, METHOD_FLAGS))?;
     let seconds = start.elapsed().as_secs_f64();
     let (show, scale, target) = (args.show, args.common.scale, args.target);
     let source = args.common.source(&model, seconds);

@@ -13,6 +13,7 @@ use crate::cmd_learn::LearnFlags;
 use crate::data::DataArgs;
 use crate::progress::Progress;
 use anyhow::{Result, ensure};
+use atrous_study::memory;
 use atrous_study::plan::{MAIN_SEEDS, VALIDATION_IMAGES, describe};
 use atrous_study::{
     PlannedRun, RunState, SearchPlan, StudyPlan, TrainRecipe, plan_runs, report_only, run_study,
@@ -139,6 +140,9 @@ fn plan(a: &StudyArgs) -> Result<StudyPlan> {
         LearnFlags::check(search)?;
     }
     plan.validate()?;
+    let needed = plan.arms().iter().map(|arm| memory::training_bytes(&arm.run_recipe(0))).max();
+    let subject = || format!("one training step at --batch-size {}", a.batch_size);
+    crate::cmd_train::check_memory(needed.unwrap_or(0), subject, "lower --batch-size")?;
     Ok(plan)
 }
 

@@ -8,7 +8,7 @@ use anyhow::{Result, bail, ensure};
 use atrous_autograd::nn::DilNetConfig;
 use atrous_autograd::optim::OptimizerKind;
 use atrous_study::data::RunData;
-use atrous_study::{RunDir, RunOptions, RunOutcome, StudyError, TrainRecipe, train_run};
+use atrous_study::{RunDir, RunOptions, RunOutcome, StudyError, TrainRecipe, memory, train_run};
 use std::path::PathBuf;
 
 /// Optimiser choice on the command line.
@@ -129,13 +129,58 @@ pub fn recipe(a: &TrainArgs) -> Result<TrainRecipe> {
         train_limit: a.data.train_limit,
         test_limit: a.data.test_limit,
     };
-    recipe.validate()?;
+    recipe.validate().map_err(|e| architecture_flag(e, &recipe))?;
     Ok(recipe)
+}
+
+/// `1,2,3`, as the list flags are written.
+fn list(v: &[usize]) -> String {
+    v.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// An architecture the library refuses, retold with the flag that set it.
+fn architecture_flag(e: StudyError, recipe: &TrainRecipe) -> anyhow::Error {
+    use atrous_autograd::{ArchitectureError as A, AutogradError};
+    let net = &recipe.net;
+    let flag = match &e {
+        StudyError::Autograd(AutogradError::Architecture(a)) => match a {
+            A::TooLarge { what, .. } if what.contains("kernel") => {
+                format!("--kernels {}", list(&net.kernels))
+            }
+            A::ZeroDilation { .. } | A::DilationTooLarge { .. } => {
+                format!("--dilations {}", list(&net.dilations))
+            }
+            _ => format!("--channels {}", list(&net.channels)),
+        },
+        _ => return e.into(),
+    };
+    anyhow::Error::new(e).context(flag)
+}
+
+/// Refuses work whose estimated memory (`needed` bytes) exceeds what this machine has
+/// available, before anything is allocated: `subject` names the flags that ask for it,
+/// `advice` what to lower.
+pub(crate) fn check_memory(needed: u64, subject: impl FnOnce() -> String, advice: &str) -> Result<()> {
+    memory::check(needed, memory::available_bytes())
+        .map_err(|short| anyhow::anyhow!("{} {short}; {advice}", subject()))
+}
+
+/// Refuses a recipe whose training step cannot fit in memory, naming its flags.
+pub(crate) fn check_training_memory(recipe: &TrainRecipe) -> Result<()> {
+    let subject = || {
+        format!(
+            "one training step at --batch-size {} with --channels {}",
+            recipe.batch_size,
+            list(&recipe.net.channels)
+        )
+    };
+    check_memory(memory::training_bytes(recipe), subject, "lower --batch-size or --channels")
 }
 
 /// Runs `atrous train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
     let recipe = recipe(args)?;
+    check_training_memory(&recipe)?;
     let dir = RunDir::new(&args.out);
     if args.retrain {
         dir.clear()?;

@@ -8,6 +8,7 @@
 //! clamping, jitter or blur. The classes are independent terms of one sum, so all of them run as
 //! one batch with one forward and one backward pass per step.
 
+use crate::error::check_finite;
 use crate::gradient::score_gradient;
 use crate::{Result, SaliencyError};
 use atrous_autograd::{BackwardRules, Classifier};
@@ -34,7 +35,7 @@ impl Default for ClassModelConfig {
 }
 
 impl ClassModelConfig {
-    /// Refuses a negative or non-finite `λ` or `η`.
+    /// Refuses a negative or non-finite `λ` or `η`, and `λ·η ≥ 1`, where the ascent diverges.
     pub fn validate(&self) -> Result<()> {
         if !(self.lambda.is_finite() && self.lambda >= 0.0) {
             return Err(SaliencyError::Setting {
@@ -48,6 +49,15 @@ impl ClassModelConfig {
                 setting: "step size",
                 value: f64::from(self.lr),
                 rule: "must be finite and > 0",
+            });
+        }
+        // The penalty alone multiplies I by 1 − 2λη each step: past λη = 1 that factor is
+        // below −1 and the ascent oscillates ever wider (to NaN).
+        if f64::from(self.lambda) * f64::from(self.lr) >= 1.0 {
+            return Err(SaliencyError::Setting {
+                setting: "lambda",
+                value: f64::from(self.lambda),
+                rule: "times the step size must be below 1, or each step's penalty overshoots and the ascent diverges",
             });
         }
         Ok(())
@@ -164,10 +174,13 @@ pub fn class_models<M: Classifier + ?Sized>(
     let logits = model.predict(&seen(&images))?;
     record(&images, &logits, &mut objective);
     let rows: Vec<&[f32]> = logits.as_slice().chunks_exact(n_classes).collect();
+    let picked: Vec<f32> = classes.iter().zip(&rows).map(|(&c, row)| row[c]).collect();
+    check_finite("the class model of class", images.as_slice(), plane, |j| classes[j])?;
+    check_finite("the final class score of class", &picked, 1, |j| classes[j])?;
     // At I = 0 the penalty vanishes, so the first objective value is S_c(m).
     let initial_scores = objective.iter().map(|t| t[0]).collect();
     Ok(ClassModels {
-        scores: classes.iter().zip(&rows).map(|(&c, row)| row[c]).collect(),
+        scores: picked,
         probabilities: classes.iter().zip(&rows).map(|(&c, row)| softmax(row)[c]).collect(),
         predicted: logits.argmax_last()?,
         images,

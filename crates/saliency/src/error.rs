@@ -103,6 +103,30 @@ pub enum SaliencyError {
         /// Values given.
         found: usize,
     },
+    /// A result that is NaN or infinite (e.g. a model whose weights are finite but so large that
+    /// its class scores overflow), refused rather than written.
+    #[error(
+        "{what} {index} is {value}, not a finite number: the model's class scores or the computation overflow f32"
+    )]
+    NotFinite {
+        /// What holds it, e.g. `"the class score of test image"`.
+        what: &'static str,
+        /// Which image or class.
+        index: usize,
+        /// The first non-finite value.
+        value: f32,
+    },
+    /// A forward pass that computed a NaN or an infinity (weights so large that values
+    /// overflow `f32`; a ReLU can hide it from the class scores by mapping NaN to 0).
+    #[error(
+        "the network computes {value} (tape node {node}): its weights are so large that values overflow f32"
+    )]
+    Overflow {
+        /// The tape node holding the value.
+        node: usize,
+        /// The first non-finite value.
+        value: f32,
+    },
     /// A file's content could not be encoded.
     #[error("cannot encode {}: {message}", path.display())]
     Encode {
@@ -111,6 +135,22 @@ pub enum SaliencyError {
         /// The encoder's message.
         message: String,
     },
+}
+
+/// `Err(NotFinite)` naming the first item (`index_of` its position among `values.chunks(per_item)`)
+/// that holds a NaN or an infinity.
+pub(crate) fn check_finite(
+    what: &'static str,
+    values: &[f32],
+    per_item: usize,
+    index_of: impl Fn(usize) -> usize,
+) -> Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => {
+            Err(SaliencyError::NotFinite { what, index: index_of(i / per_item.max(1)), value: values[i] })
+        }
+    }
 }
 
 /// Result alias of the saliency crate.

@@ -60,6 +60,9 @@ pub fn score_gradient_at<M: Classifier + ?Sized>(
     let params = model.bind(&mut tape, false);
     let xv = tape.leaf(x.clone(), true);
     let logits = model.forward(&mut tape, &params, xv)?;
+    if let Some((node, value)) = tape.first_non_finite() {
+        return Err(crate::SaliencyError::Overflow { node, value });
+    }
     let tapped = taps(&tape)?;
     let classes = choose(tape.value(logits))?;
     let picked = tape.pick_class(logits, &classes)?;

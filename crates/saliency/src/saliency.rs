@@ -5,6 +5,7 @@
 //! could be raised by lowering the other classes), maximised over channels. One backward pass
 //! serves a whole batch: the seed is one-hot per item and no layer mixes items.
 
+use crate::error::check_finite;
 use crate::gradient::score_gradient;
 use crate::{Result, SaliencyError};
 use atrous_autograd::{BackwardRules, Classifier};
@@ -155,6 +156,8 @@ pub fn saliency_of_split<M: Classifier + ?Sized>(
         predictions.extend(s.predictions);
     }
     let [c, h, w] = model.input_dims();
+    check_finite("the class score of test image", &scores, 1, |i| indices[i])?;
+    check_finite("the saliency map of test image", &maps, h * w, |i| indices[i])?;
     let n = indices.len();
     Ok(SaliencyMaps {
         maps: Tensor::from_vec(&[n, h, w], maps)?,

@@ -42,6 +42,7 @@ pub mod data;
 mod error;
 pub mod figures;
 pub mod measure;
+pub mod memory;
 mod observer;
 pub mod plan;
 pub mod provenance;

@@ -18,13 +18,15 @@ pub struct WriteError {
 
 /// Writes `bytes` to `path` atomically (a temporary file `.NAME.PID.tmp` beside it, synced,
 /// then renamed over it, then the folder synced so the rename itself survives a power cut),
-/// creating the folder if needed. On failure the temporary file is removed and the old content
-/// of `path`, if any, is untouched. A process killed mid-write leaves its temporary behind;
-/// [`remove_dead_temporaries`] clears those.
+/// creating the folder if needed (and syncing the folders that hold the ones it creates). On
+/// failure the temporary file is removed and the old content of `path`, if any, is untouched.
+/// A process killed mid-write leaves its temporary behind: a later successful write of the same
+/// file removes the temporaries of that name left by dead processes, and
+/// [`remove_dead_temporaries`] clears a whole folder.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let fail = |p: &Path, source| WriteError { path: p.to_path_buf(), source };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
+    create_folder(dir).map_err(|e| fail(dir, e))?;
     let Some(name) = path.file_name() else {
         return Err(fail(path, std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path")));
     };
@@ -40,7 +42,43 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         fail(path, e)
     })?;
     sync_folder(dir);
+    remove_dead_temporaries_of(dir, &name.to_string_lossy());
     Ok(())
+}
+
+/// `fs::create_dir_all`, then syncs the parent of each folder it created, so a new folder's
+/// entry is as durable as the files renamed into it.
+fn create_folder(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let missing: Vec<&Path> =
+        dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.is_dir()).collect();
+    fs::create_dir_all(dir)?;
+    for created in missing {
+        let parent = created.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        sync_folder(parent);
+    }
+    Ok(())
+}
+
+/// Best effort: removes the temporaries `.NAME.PID.tmp` of file `name` in `dir` whose writers
+/// are dead (a write killed before its rename). Nothing is reported: the write itself succeeded.
+fn remove_dead_temporaries_of(dir: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else { continue };
+        if !file_name.starts_with(&prefix) {
+            continue;
+        }
+        let Some(pid) = temporary_pid(file_name) else { continue };
+        let ours = file_name.len() == prefix.len() + pid.to_string().len() + ".tmp".len();
+        if ours && pid != std::process::id() && process_alive(pid) == Some(false) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Makes a rename in `dir` durable. Best effort: where a folder cannot be opened or synced
@@ -141,6 +179,37 @@ mod tests {
         }
         assert_eq!(temporary_pid(".a.b.123.tmp"), Some(123));
         assert_eq!(temporary_pid("a.123.tmp"), None);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Issue 14: a `.NAME.PID.tmp` left by a killed writer stayed for good in every folder but a
+    /// run folder (only a starting run cleaned its own). The next write of NAME removes it.
+    #[test]
+    fn leftover_temporary_of_a_dead_writer_is_removed_by_the_next_write_of_that_file() {
+        let dir = std::env::temp_dir().join(format!("atrous-files-left-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        fs::create_dir_all(&dir).unwrap();
+        let left = dir.join(format!(".maps.npy.{dead}.tmp"));
+        let other = dir.join(format!(".index.json.{dead}.tmp"));
+        let longer = dir.join(format!(".maps.npy.x.{dead}.tmp"));
+        for p in [&left, &other, &longer] {
+            fs::write(p, b"half").unwrap();
+        }
+        write_atomic(&dir.join("maps.npy"), b"whole").unwrap();
+        assert_eq!(left.exists(), process_alive(dead) != Some(false), "the dead writer's temporary");
+        assert!(other.exists() && longer.exists(), "temporaries of other files are not this write's");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn new_folders_are_created_for_a_write() {
+        let dir = std::env::temp_dir().join(format!("atrous-files-new-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        write_atomic(&dir.join("a/b/c.txt"), b"x").unwrap();
+        assert_eq!(fs::read(dir.join("a/b/c.txt")).unwrap(), b"x");
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -17,6 +17,10 @@
 //! (a header claiming gigabytes over a tiny file fails cheaply with
 //! [`IdxError::Truncated`] or [`IdxError::TooLarge`]), rejects trailing bytes, and
 //! reports gzip corruption separately from I/O failures. It never panics on bad input.
+//! [`read_idx_header_file`] reads only a header, so a caller can check what a file claims
+//! (e.g. as many images as labels) before its data is decompressed; the data buffer grows as
+//! bytes arrive and never past the promised size, and a raw file shorter than its header
+//! promises is refused from its size alone.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -191,13 +195,33 @@ impl IdxError {
 
 /// Reads an IDX file (raw or gzipped) from disk.
 ///
-/// Errors are wrapped in [`IdxError::InFile`] naming `path`.
+/// Errors are wrapped in [`IdxError::InFile`] naming `path`. A raw file shorter than its header
+/// promises is refused from its size, before any data is read.
 pub fn read_idx_file(path: &Path) -> Result<IdxArray, IdxError> {
     let read = || -> Result<IdxArray, IdxError> {
         let file = File::open(path).map_err(IdxError::Io)?;
-        read_idx(BufReader::with_capacity(1 << 16, file))
+        let size = file.metadata().map_err(IdxError::Io)?.len();
+        read_idx_sized(BufReader::with_capacity(1 << 16, file), Some(size))
     };
     read().map_err(|e| e.in_file(path))
+}
+
+/// The dimensions an IDX file (raw or gzipped) declares, reading (and decompressing) only its
+/// header: a caller can check them, e.g. images against labels, before the data is read.
+///
+/// Errors are wrapped in [`IdxError::InFile`] naming `path`.
+pub fn read_idx_header_file(path: &Path) -> Result<Vec<usize>, IdxError> {
+    let read = || -> Result<Vec<usize>, IdxError> {
+        let file = File::open(path).map_err(IdxError::Io)?;
+        read_idx_header(BufReader::with_capacity(1 << 12, file))
+    };
+    read().map_err(|e| e.in_file(path))
+}
+
+/// The dimensions an IDX stream (raw or gzipped) declares, reading only its header; the header
+/// is checked as [`read_idx`] checks it (magic, type, rank, zero dimensions, size limit).
+pub fn read_idx_header(reader: impl Read) -> Result<Vec<usize>, IdxError> {
+    decompressed(reader, None, |r, _| parse_header(r).map(|(dims, _)| dims))
 }
 
 /// Reads an IDX array (raw or gzipped) from any reader.
@@ -206,28 +230,45 @@ pub fn read_idx_file(path: &Path) -> Result<IdxArray, IdxError> {
 /// (concatenated gzip members are accepted). The whole input is consumed: bytes after
 /// the promised data are an error ([`IdxError::TrailingData`]).
 pub fn read_idx(reader: impl Read) -> Result<IdxArray, IdxError> {
+    read_idx_sized(reader, None)
+}
+
+/// [`read_idx`] of an input of `size` bytes, when known: a raw input too short for what its
+/// header promises is refused before its data is read.
+fn read_idx_sized(reader: impl Read, size: Option<u64>) -> Result<IdxArray, IdxError> {
+    decompressed(reader, size, parse)
+}
+
+/// Runs `f` on the decompressed stream (gzip detected from its magic bytes), telling gzip
+/// corruption apart from failures of the underlying reader. `f` is given `raw_size`, the input's
+/// size in bytes, only when the input is raw (a gzipped input's decompressed size is unknown).
+fn decompressed<T>(
+    reader: impl Read,
+    raw_size: Option<u64>,
+    f: impl FnOnce(&mut dyn Read, Option<u64>) -> Result<T, IdxError>,
+) -> Result<T, IdxError> {
     let mut reader = reader;
     let mut prefix = [0u8; 2];
     let n = read_up_to(&mut reader, &mut prefix).map_err(IdxError::Io)?;
-    let input = (&prefix[..n]).chain(reader);
+    let mut input = (&prefix[..n]).chain(reader);
     if prefix[..n] == GZIP_MAGIC {
         let mut decoder = MultiGzDecoder::new(FailureTracker::new(input));
-        parse(&mut decoder).map_err(|err| match err {
+        f(&mut decoder, None).map_err(|err| match err {
             // An I/O error coming out of the decoder is gzip corruption unless the
             // underlying reader itself failed.
             IdxError::Io(e) if !decoder.get_ref().failed => IdxError::Gzip(e),
             other => other,
         })
     } else {
-        parse(input)
+        f(&mut input, raw_size)
     }
 }
 
-/// Parses header and data from an already-decompressed stream.
-fn parse(mut reader: impl Read) -> Result<IdxArray, IdxError> {
+/// The header: dimensions and the data size they promise (checked against [`MAX_IDX_BYTES`]).
+fn parse_header(reader: &mut dyn Read) -> Result<(Vec<usize>, u64), IdxError> {
     // Magic number.
     let mut magic_bytes = [0u8; 4];
-    let got = read_up_to(&mut reader, &mut magic_bytes).map_err(IdxError::Io)?;
+    let got = read_up_to(reader, &mut magic_bytes).map_err(IdxError::Io)?;
     if got < magic_bytes.len() {
         return Err(IdxError::TruncatedHeader { expected: magic_bytes.len(), found: got });
     }
@@ -258,7 +299,7 @@ fn parse(mut reader: impl Read) -> Result<IdxArray, IdxError> {
     let ndim = usize::from(ndim);
     let mut dim_bytes = [0u8; 4 * MAX_IDX_DIMS];
     let dim_bytes = &mut dim_bytes[..4 * ndim];
-    let got = read_up_to(&mut reader, dim_bytes).map_err(IdxError::Io)?;
+    let got = read_up_to(reader, dim_bytes).map_err(IdxError::Io)?;
     if got < dim_bytes.len() {
         return Err(IdxError::TruncatedHeader {
             expected: magic_bytes.len() + dim_bytes.len(),
@@ -280,18 +321,54 @@ fn parse(mut reader: impl Read) -> Result<IdxArray, IdxError> {
     if expected > MAX_IDX_BYTES {
         return Err(too_large(Some(expected)));
     }
-    let expected_len = usize::try_from(expected).map_err(|_| too_large(Some(expected)))?;
+    Ok((dims, expected))
+}
 
-    // Data: grow the buffer as bytes actually arrive instead of trusting the header.
+/// Parses header and data from an already-decompressed stream; `size` is the input's size in
+/// bytes when known (a raw file).
+fn parse(reader: &mut dyn Read, size: Option<u64>) -> Result<IdxArray, IdxError> {
+    let (dims, expected) = parse_header(reader)?;
+    let header_len = 4 + 4 * dims.len() as u64;
+    let present = size.map(|s| s.saturating_sub(header_len));
+    if let Some(present) = present
+        && present < expected
+    {
+        return Err(IdxError::Truncated { expected, found: present });
+    }
+    let expected_len = usize::try_from(expected).map_err(|_| IdxError::TooLarge {
+        dims: dims.clone(),
+        bytes: Some(expected),
+        limit: MAX_IDX_BYTES,
+    })?;
+
+    // Data: the buffer grows only as bytes actually arrive (the header is not trusted), and
+    // never past what the header promises.
     let mut data = Vec::new();
-    (&mut reader).take(expected).read_to_end(&mut data).map_err(IdxError::Io)?;
+    if present.is_some() {
+        data.reserve_exact(expected_len);
+    }
+    let mut chunk = vec![0u8; 1 << 16];
+    while data.len() < expected_len {
+        let want = chunk.len().min(expected_len - data.len());
+        let got = match reader.read(&mut chunk[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(IdxError::Io(e)),
+        };
+        if data.len() + got > data.capacity() {
+            let grown = data.capacity().max(1 << 16).saturating_mul(2).min(expected_len);
+            data.reserve_exact(grown - data.len());
+        }
+        data.extend_from_slice(&chunk[..got]);
+    }
     if data.len() != expected_len {
         return Err(IdxError::Truncated { expected, found: data.len() as u64 });
     }
 
     // Nothing may follow. Reading to the end also makes a gzip decoder verify its CRC.
     let extra =
-        io::copy(&mut (&mut reader).take(TRAILING_SCAN_LIMIT + 1), &mut io::sink()).map_err(IdxError::Io)?;
+        io::copy(&mut (&mut *reader).take(TRAILING_SCAN_LIMIT + 1), &mut io::sink()).map_err(IdxError::Io)?;
     if extra > 0 {
         let extra_is_lower_bound = extra > TRAILING_SCAN_LIMIT;
         return Err(IdxError::TrailingData {
@@ -306,7 +383,7 @@ fn parse(mut reader: impl Read) -> Result<IdxArray, IdxError> {
 
 /// Fills as much of `buf` as the reader can provide, stopping only at end of input.
 /// Returns the number of bytes read.
-fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+fn read_up_to(reader: &mut (impl Read + ?Sized), buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match reader.read(&mut buf[filled..]) {

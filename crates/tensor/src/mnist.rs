@@ -13,7 +13,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::Tensor;
-use crate::idx::{IdxArray, IdxError, read_idx_file};
+use crate::idx::{IdxArray, IdxError, read_idx_file, read_idx_header_file};
 
 /// Height and width of an MNIST image, in pixels.
 pub const IMAGE_SIDE: usize = 28;
@@ -114,11 +114,18 @@ pub struct MnistSplit {
 impl MnistSplit {
     /// Loads one split from an images file and a labels file in `dir`
     /// (each given without `.gz`; gzipped or raw copies are accepted) and validates it.
+    ///
+    /// Both headers are read and checked against each other (shapes, and as many images as
+    /// labels) before either file's data is decompressed, so a small gzip file whose header
+    /// claims millions of images is refused at the cost of its header.
     pub fn load(dir: &Path, images_name: &str, labels_name: &str) -> Result<Self, MnistError> {
         let images_path = find_file(dir, images_name)?;
         let labels_path = find_file(dir, labels_name)?;
-        let images = read_idx_file(&images_path)?;
+        let image_dims = read_idx_header_file(&images_path)?;
+        let label_dims = read_idx_header_file(&labels_path)?;
+        split_count(&image_dims, &images_path, &label_dims, &labels_path)?;
         let labels = read_idx_file(&labels_path)?;
+        let images = read_idx_file(&images_path)?;
         Self::from_idx(images, &images_path, labels, &labels_path)
     }
 
@@ -131,34 +138,7 @@ impl MnistSplit {
         labels: IdxArray,
         labels_path: &Path,
     ) -> Result<Self, MnistError> {
-        let n = match images.dims[..] {
-            [n, IMAGE_SIDE, IMAGE_SIDE] => n,
-            _ => {
-                return Err(MnistError::BadShape {
-                    path: images_path.to_path_buf(),
-                    expected: "images of shape [n, 28, 28]",
-                    dims: images.dims,
-                });
-            }
-        };
-        let n_labels = match labels.dims[..] {
-            [n] => n,
-            _ => {
-                return Err(MnistError::BadShape {
-                    path: labels_path.to_path_buf(),
-                    expected: "labels of shape [n]",
-                    dims: labels.dims,
-                });
-            }
-        };
-        if n != n_labels {
-            return Err(MnistError::CountMismatch {
-                images_path: images_path.to_path_buf(),
-                images: n,
-                labels_path: labels_path.to_path_buf(),
-                labels: n_labels,
-            });
-        }
+        let n = split_count(&images.dims, images_path, &labels.dims, labels_path)?;
         if let Some(index) = labels.data.iter().position(|&l| usize::from(l) >= NUM_CLASSES) {
             return Err(MnistError::BadLabel {
                 path: labels_path.to_path_buf(),
@@ -286,6 +266,39 @@ impl Mnist {
             }),
         }
     }
+}
+
+/// The number of examples of a split whose images file has dimensions `image_dims` and labels
+/// file `label_dims`: shapes `[n, 28, 28]` and `[n]`, with the same `n`.
+fn split_count(
+    image_dims: &[usize],
+    images_path: &Path,
+    label_dims: &[usize],
+    labels_path: &Path,
+) -> Result<usize, MnistError> {
+    let &[n, IMAGE_SIDE, IMAGE_SIDE] = image_dims else {
+        return Err(MnistError::BadShape {
+            path: images_path.to_path_buf(),
+            expected: "images of shape [n, 28, 28]",
+            dims: image_dims.to_vec(),
+        });
+    };
+    let &[n_labels] = label_dims else {
+        return Err(MnistError::BadShape {
+            path: labels_path.to_path_buf(),
+            expected: "labels of shape [n]",
+            dims: label_dims.to_vec(),
+        });
+    };
+    if n != n_labels {
+        return Err(MnistError::CountMismatch {
+            images_path: images_path.to_path_buf(),
+            images: n,
+            labels_path: labels_path.to_path_buf(),
+            labels: n_labels,
+        });
+    }
+    Ok(n)
 }
 
 /// Finds `name.gz` or, failing that, `name` in `dir`.

@@ -240,6 +240,51 @@ fn corrupt_file_error_names_the_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A gzip bomb: a gzipped images file whose header claims `n` images, followed by `members`
+/// gzip members of 10,000 blank images each (7.84 MB decompressed, ~8 KB compressed), built by
+/// repeating one compressed member, so the test writes megabytes, not gigabytes.
+fn gzip_bomb(n: u32, members: usize) -> Vec<u8> {
+    let mut out = gzip(&idx_file(&[n, 28, 28], &[]));
+    let blank = gzip(&vec![0u8; 10_000 * 784]);
+    for _ in 0..members {
+        out.extend_from_slice(&blank);
+    }
+    out
+}
+
+/// The bomb: a 2 MB file claiming 2.7M images (2.1 GB) cost 3.1 GiB and 15 s before
+/// the image/label count mismatch was seen. The headers are now compared first: here the data
+/// behind the claim is cut short, so reading it first would report truncation, not the counts.
+#[test]
+fn gzip_bomb_count_mismatch_is_refused_from_the_headers_before_any_data() {
+    let dir = temp_dir("bomb");
+    write_fake_mnist(&dir, 10, 10);
+    std::fs::remove_file(dir.join(TEST_IMAGES_FILE)).unwrap();
+    std::fs::write(dir.join(format!("{TEST_IMAGES_FILE}.gz")), gzip_bomb(2_700_000, 3)).unwrap();
+    let start = std::time::Instant::now();
+    let err = Mnist::load_test(&dir).unwrap_err();
+    assert!(matches!(err, MnistError::CountMismatch { images: 2_700_000, labels: 10, .. }), "{err}");
+    assert!(start.elapsed().as_secs_f64() < 1.0, "took {:?}: the data was read", start.elapsed());
+    // Whole files with the wrong shape are refused from their headers too.
+    std::fs::write(dir.join(TEST_LABELS_FILE), idx_file(&[10, 1], &[0; 10])).unwrap();
+    let err = MnistSplit::load(&dir, TEST_IMAGES_FILE, TEST_LABELS_FILE).unwrap_err();
+    assert!(matches!(&err, MnistError::BadShape { dims, .. } if dims == &[10, 1]), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A raw file shorter than its header promises is refused from its size, before its data is
+/// read: the message says how many bytes the file has.
+#[test]
+fn raw_file_shorter_than_its_header_promises_is_refused_from_its_size() {
+    let dir = temp_dir("short-raw");
+    let path = dir.join("short");
+    std::fs::write(&path, idx_file(&[1_000_000, 28, 28], &[0; 100])).unwrap();
+    let err = atrous_tensor::idx::read_idx_file(&path).unwrap_err();
+    assert!(matches!(err.inner(), IdxError::Truncated { expected: 784_000_000, found: 100 }), "{err}");
+    assert_eq!(atrous_tensor::idx::read_idx_header_file(&path).unwrap(), vec![1_000_000, 28, 28]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn split_from_loaded_subset_round_trips() {
     let dir = temp_dir("split");

@@ -49,6 +49,7 @@ pub use method::{METHOD_NAMES, Method};
 pub use occlusion::Occlusion;
 pub use smooth::{Noise, Statistic};
 
+use crate::error::check_finite;
 use crate::gradient::score_gradient;
 use crate::saliency::{SaliencyMaps, Target, saliency_maps};
 use crate::{Result, SaliencyError};
@@ -227,6 +228,8 @@ pub fn attribute_split<M: Classifier + ?Sized>(
             gaps.get_or_insert_with(Vec::new).extend(g);
         }
     }
+    check_finite("the class score of test image", &scores, 1, |i| indices[i])?;
+    check_finite("the map of test image", &maps, plane[0] * plane[1], |i| indices[i])?;
     let maps = Tensor::from_vec(&[indices.len(), plane[0], plane[1]], maps)?;
     Ok(Attribution { maps, targets, scores, predictions, completeness_gap: gaps })
 }
