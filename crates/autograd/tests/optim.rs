@@ -163,3 +163,19 @@ fn optimizer_kinds_build_with_their_settings_and_names() {
     let Optimizer::Sgd(s) = OptimizerKind::Sgd.build(0.1, 0.9, 0.5) else { panic!("not SGD") };
     assert_eq!((s.lr, s.momentum, s.weight_decay, s.velocity.len()), (0.1, 0.9, 0.5, 0));
 }
+
+/// Adam's ε where it matters: gradients as small as ε. On the first step m̂ = g and
+/// √v̂ = |g|, so the update is −lr·g/(|g| + ε): with g = 1e-8 (≈ ε) that is −lr/2, and with
+/// g = −3e-8 it is +lr·3/4. PyTorch 2.15 gives −0.004999999422580004 and 0.007499999832361937
+/// (`torch.optim.Adam([p], lr=0.01)` on zeros with these gradients). A dropped or negated ε
+/// divides by zero or doubles the step.
+#[test]
+fn adam_epsilon_guards_gradients_as_small_as_itself() {
+    let mut opt = Optimizer::Adam(Adam::new(0.01, 0.0));
+    let mut p = Tensor::zeros(&[2]);
+    let g = Tensor::from_vec(&[2], vec![1e-8, -3e-8]).unwrap();
+    opt.step(&mut [&mut p], &[&g]).unwrap();
+    for (&got, want) in p.as_slice().iter().zip([-0.004999999422580004f32, 0.007499999832361937]) {
+        assert!((got - want).abs() <= 1e-6 * want.abs(), "{got} but PyTorch gives {want}");
+    }
+}
