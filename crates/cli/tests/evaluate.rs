@@ -5,33 +5,30 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 mod common;
-use common::{assert_one_line_error, atrous, scratch, stderr, stdout};
+use common::{assert_one_line_error, atrous, scratch, stderr, stdout, train_model};
 
 /// A narrow DilNet(1) trained for one epoch on 2,000 images.
 fn model() -> &'static str {
     static MODEL: OnceLock<String> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let run = scratch("evaluate-model");
-        let o = atrous(&[
-            "train",
-            "--dilation",
-            "1",
-            "--channels",
-            "4,8,8",
-            "--train-limit",
-            "2000",
-            "--batch-size",
-            "32",
-            "--test-limit",
-            "100",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--out",
-            run.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "training failed: {}", stderr(&o));
-        run.join("model.safetensors").to_str().unwrap().to_owned()
+        train_model(
+            "evaluate-model",
+            &[
+                "--dilation",
+                "1",
+                "--channels",
+                "4,8,8",
+                "--train-limit",
+                "2000",
+                "--batch-size",
+                "32",
+                "--test-limit",
+                "100",
+            ],
+        )
+        .to_str()
+        .unwrap()
+        .to_owned()
     })
 }
 

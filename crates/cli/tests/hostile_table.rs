@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 mod common;
-use common::{atrous, scratch, stderr};
+use common::{scratch, stderr, train_model};
 
 /// Address-space limit of every case, in KiB.
 const LIMIT_KIB: u64 = 4 << 20;
@@ -32,25 +32,10 @@ fn atrous_limited(args: &[String], data: Option<&Path>) -> Output {
 fn model() -> &'static Path {
     static MODEL: OnceLock<PathBuf> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let run = scratch("table-model");
-        let o = atrous(&[
-            "train",
-            "--dilation",
-            "2",
-            "--channels",
-            "4,8,8",
-            "--train-limit",
-            "512",
-            "--test-limit",
-            "64",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--out",
-            run.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "training failed: {}", stderr(&o));
-        run.join("model.safetensors")
+        train_model(
+            "table-model",
+            &["--dilation", "2", "--channels", "4,8,8", "--train-limit", "512", "--test-limit", "64"],
+        )
     })
 }
 

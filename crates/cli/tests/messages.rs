@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 mod common;
-use common::{atrous, scratch, stderr, stdout};
+use common::{atrous, scratch, stderr, stdout, train_model};
 
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
@@ -183,25 +183,13 @@ fn thread_counts_are_capped_in_every_command() {
 fn model() -> &'static str {
     static MODEL: OnceLock<String> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let run = scratch("model");
-        let o = atrous(&[
-            "train",
-            "--dilation",
-            "2",
-            "--channels",
-            "4,8,8",
-            "--train-limit",
-            "512",
-            "--test-limit",
-            "64",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--out",
-            run.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "training failed: {}", stderr(&o));
-        run.join("model.safetensors").to_str().unwrap().to_owned()
+        train_model(
+            "model",
+            &["--dilation", "2", "--channels", "4,8,8", "--train-limit", "512", "--test-limit", "64"],
+        )
+        .to_str()
+        .unwrap()
+        .to_owned()
     })
 }
 

@@ -6,33 +6,30 @@ use std::process::Output;
 use std::sync::OnceLock;
 
 mod common;
-use common::{atrous, scratch, stderr};
+use common::{atrous, scratch, stderr, train_model};
 
 /// A narrow DilNet(2) trained for one epoch on 10,000 images (313 steps of 32), shared by the tests of this file.
 fn model() -> &'static str {
     static MODEL: OnceLock<String> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let run = scratch("model");
-        let o = atrous(&[
-            "train",
-            "--dilation",
-            "2",
-            "--channels",
-            "8,16,16",
-            "--train-limit",
-            "10000",
-            "--batch-size",
-            "32",
-            "--test-limit",
-            "200",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--out",
-            run.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "training failed: {}", stderr(&o));
-        run.join("model.safetensors").to_str().unwrap().to_owned()
+        train_model(
+            "model",
+            &[
+                "--dilation",
+                "2",
+                "--channels",
+                "8,16,16",
+                "--train-limit",
+                "10000",
+                "--batch-size",
+                "32",
+                "--test-limit",
+                "200",
+            ],
+        )
+        .to_str()
+        .unwrap()
+        .to_owned()
     })
 }
 

@@ -35,3 +35,15 @@ pub fn assert_one_line_error(o: &Output, needle: &str) {
     assert_eq!(err.trim_end().lines().count(), 1, "error is not one line: {err:?}");
     assert!(err.starts_with("error: ") && err.contains(needle), "{err:?} lacks {needle:?}");
 }
+
+/// Trains a one-epoch model into a scratch folder `name` with `atrous train … --epochs 1 --quiet`
+/// plus `args` (architecture and data limits), and returns its model file. Panics with the
+/// command's error if training fails.
+pub fn train_model(name: &str, args: &[&str]) -> PathBuf {
+    let run = scratch(name);
+    let mut all = vec!["train", "--epochs", "1", "--quiet", "--out", run.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let o = atrous(&all);
+    assert!(o.status.success(), "training failed: {}", stderr(&o));
+    run.join("model.safetensors")
+}
