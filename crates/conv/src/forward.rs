@@ -36,7 +36,8 @@ pub fn conv2d_forward(
 ) -> Result<Tensor, ConvError> {
     let geo = ConvGeometry::new(*params, x.dims(), w.dims())?;
     check_bias("conv2d_forward", &geo, b.map(Tensor::dims))?;
-    let mut y = Tensor::zeros(&geo.output_dims());
+    // The kernel writes every element (bias or zero as its starting value).
+    let mut y = Tensor::for_overwrite(&geo.output_dims());
     conv2d_forward_into(&geo, x.as_slice(), w.as_slice(), b.map(Tensor::as_slice), y.as_mut_slice());
     Ok(y)
 }

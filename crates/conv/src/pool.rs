@@ -29,7 +29,8 @@ pub struct MaxPoolOutput {
 pub fn max_pool2d_forward(x: &Tensor, params: &Pool2dParams) -> Result<MaxPoolOutput, ConvError> {
     let [n, c, h, w] = nchw("max_pool2d input", x)?;
     let (h_out, w_out) = params.output_size(h, w)?;
-    let mut y = Tensor::zeros(&[n, c, h_out, w_out]);
+    // Every output is written by its window.
+    let mut y = Tensor::for_overwrite(&[n, c, h_out, w_out]);
     let mut argmax = vec![0u32; n * c * h_out * w_out];
     if y.is_empty() {
         return Ok(MaxPoolOutput { y, argmax });

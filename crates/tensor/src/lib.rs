@@ -32,6 +32,7 @@ pub mod gemm;
 pub mod idx;
 pub mod mnist;
 pub mod parallel;
+pub mod recycle;
 pub mod reduce;
 pub mod rng;
 mod shape;

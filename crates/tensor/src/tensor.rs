@@ -1,15 +1,37 @@
 //! `Tensor`: a shape plus one contiguous row-major `f32` buffer.
 
 use crate::rng::Rng;
-use crate::{Error, Result, Shape, simd};
+use crate::{Error, Result, Shape, recycle, simd};
+use rayon::prelude::*;
 use std::ops::Range;
 
 /// A dense row-major `f32` tensor that owns its buffer.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// A dropped tensor's buffer goes to the [`recycle`] pool, and new tensors take their buffer from
+/// it when one of their length is kept there.
+#[derive(Debug, PartialEq)]
 pub struct Tensor {
     shape: Shape,
     data: Vec<f32>,
 }
+
+impl Drop for Tensor {
+    fn drop(&mut self) {
+        recycle::give(std::mem::take(&mut self.data));
+    }
+}
+
+impl Clone for Tensor {
+    fn clone(&self) -> Self {
+        let mut out = Tensor::for_overwrite(self.dims());
+        out.data.copy_from_slice(&self.data);
+        out
+    }
+}
+
+/// Elements per parallel piece of an elementwise pass: big enough that scheduling is noise,
+/// small enough that a batch's activation splits over the cores.
+const ELEMENTWISE_PIECE: usize = 1 << 15;
 
 impl Tensor {
     /// A tensor of zeros.
@@ -20,7 +42,22 @@ impl Tensor {
     /// A tensor filled with `value`.
     pub fn full(dims: &[usize], value: f32) -> Self {
         let shape = Shape::new(dims);
-        Tensor { data: vec![value; shape.len()], shape }
+        let data = match recycle::take(shape.len()) {
+            Some(mut data) => {
+                data.fill(value);
+                data
+            }
+            None => vec![value; shape.len()],
+        };
+        Tensor { data, shape }
+    }
+
+    /// A tensor whose elements are unspecified (a recycled buffer's old values, or zeros): for an
+    /// operation that writes every element, so it pays for no fill it would overwrite.
+    pub fn for_overwrite(dims: &[usize]) -> Self {
+        let shape = Shape::new(dims);
+        let data = recycle::take(shape.len()).unwrap_or_else(|| vec![0.0; shape.len()]);
+        Tensor { data, shape }
     }
 
     /// Wraps `data` as a tensor of shape `dims`; the length must match.
@@ -90,8 +127,8 @@ impl Tensor {
     }
 
     /// Consumes the tensor, returning its buffer.
-    pub fn into_vec(self) -> Vec<f32> {
-        self.data
+    pub fn into_vec(mut self) -> Vec<f32> {
+        std::mem::take(&mut self.data)
     }
 
     /// A copy with another shape of the same element count.
@@ -100,11 +137,12 @@ impl Tensor {
     }
 
     /// The same buffer under another shape of the same element count.
-    pub fn into_reshaped(self, dims: &[usize]) -> Result<Tensor> {
-        Tensor::from_vec(dims, self.data).map_err(|e| match e {
+    pub fn into_reshaped(mut self, dims: &[usize]) -> Result<Tensor> {
+        let data = std::mem::take(&mut self.data);
+        Tensor::from_vec(dims, data).map_err(|e| match e {
             Error::LengthMismatch { shape, .. } => Error::ShapeMismatch {
                 op: "reshape",
-                left: self.shape,
+                left: self.shape.clone(),
                 right: shape,
                 why: "element counts differ",
             },
@@ -156,7 +194,7 @@ impl Tensor {
         kernel: fn(&[f32], &[f32], &mut [f32]),
     ) -> Result<Tensor> {
         self.check_same_shape(op, other)?;
-        let mut out = Tensor::zeros(self.dims());
+        let mut out = Tensor::for_overwrite(self.dims());
         kernel(&self.data, &other.data, &mut out.data);
         Ok(out)
     }
@@ -197,22 +235,30 @@ impl Tensor {
         out
     }
 
-    /// `max(self, 0)` elementwise (NaN gives 0, as [`simd::relu`]). Written straight into a fresh
-    /// buffer, never zero-filled first: an activation is megabytes per training step.
+    /// `max(self, 0)` elementwise (NaN gives 0, as [`simd::relu`]), in parallel pieces, never
+    /// zero-filled first: an activation is megabytes per training step.
     pub fn relu(&self) -> Tensor {
-        let data = self.data.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect();
-        Tensor { data, shape: self.shape.clone() }
+        let mut out = Tensor::for_overwrite(self.dims());
+        out.data
+            .par_chunks_mut(ELEMENTWISE_PIECE)
+            .zip(self.data.par_chunks(ELEMENTWISE_PIECE))
+            .for_each(|(o, x)| simd::relu(x, o));
+        out
     }
 
     /// ReLU's backward from its output: `dy` where `self > 0`, else 0 (as
-    /// [`simd::relu_backward`]), into a fresh buffer without zero-filling it first.
+    /// [`simd::relu_backward`]), in parallel pieces, without zero-filling first.
     ///
     /// # Errors
     /// If `dy` has another shape.
     pub fn relu_backward(&self, dy: &Tensor) -> Result<Tensor> {
         self.check_same_shape("relu_backward", dy)?;
-        let data = self.data.iter().zip(&dy.data).map(|(&v, &g)| if v > 0.0 { g } else { 0.0 }).collect();
-        Ok(Tensor { data, shape: self.shape.clone() })
+        let mut out = Tensor::for_overwrite(self.dims());
+        out.data
+            .par_chunks_mut(ELEMENTWISE_PIECE)
+            .zip(self.data.par_chunks(ELEMENTWISE_PIECE).zip(dy.data.par_chunks(ELEMENTWISE_PIECE)))
+            .for_each(|(o, (y, g))| simd::relu_backward(y, g, o));
+        Ok(out)
     }
 
     /// Sum of all elements (fixed-order SIMD sum).

@@ -32,7 +32,8 @@ impl Tape {
                 &[xv.shape(), wv.shape()],
             ));
         }
-        let mut y = Tensor::zeros(&[n, d_out]);
+        // Written whole: the bias rows, or the product with β = 0, which never reads `y`.
+        let mut y = Tensor::for_overwrite(&[n, d_out]);
         if let Some(b) = b {
             let bv = self.value(b);
             if bv.dims() != [d_out] {
@@ -65,7 +66,7 @@ impl LinearOp {
         // constant weights costs no dW.
         if tape.requires_grad(self.w) {
             // dW = dYᵀ · x
-            let mut dw = Tensor::zeros(wv.dims());
+            let mut dw = Tensor::for_overwrite(wv.dims());
             par_gemm(
                 1.0,
                 dy.t(),
@@ -77,7 +78,7 @@ impl LinearOp {
         }
         if tape.requires_grad(self.x) {
             // dx = dY · W
-            let mut dx = Tensor::zeros(xv.dims());
+            let mut dx = Tensor::for_overwrite(xv.dims());
             par_gemm(
                 1.0,
                 dy,

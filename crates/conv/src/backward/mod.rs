@@ -88,9 +88,10 @@ pub fn conv2d_backward(
             found: dy.shape().clone(),
         });
     }
-    let mut dx = wanted.dx.then(|| Tensor::zeros(x.dims()));
-    let mut dw = wanted.dw.then(|| Tensor::zeros(w.dims()));
-    let mut db = wanted.db.then(|| Tensor::zeros(&[geo.c_out]));
+    // Every path writes each element of dX, and dW and db are zeroed before they accumulate.
+    let mut dx = wanted.dx.then(|| Tensor::for_overwrite(x.dims()));
+    let mut dw = wanted.dw.then(|| Tensor::for_overwrite(w.dims()));
+    let mut db = wanted.db.then(|| Tensor::for_overwrite(&[geo.c_out]));
     conv2d_backward_into(
         &geo,
         x.as_slice(),
