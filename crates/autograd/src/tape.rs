@@ -11,7 +11,8 @@
 
 use crate::ops::{activation, conv, elementwise, linear, loss, mix, reduce};
 use crate::{AutogradError, Result};
-use atrous_tensor::Tensor;
+use atrous_tensor::{Tensor, simd};
+use rayon::prelude::*;
 
 /// A handle to a value on a [`Tape`]. Cheap to copy; only meaningful on the tape that made it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -154,10 +155,11 @@ impl Tape {
     /// whose weights overflow `f32` can hide it behind a ReLU (which maps NaN to 0), so checking
     /// the output alone does not find it.
     pub fn first_non_finite(&self) -> Option<(usize, f32)> {
-        self.nodes
-            .iter()
-            .enumerate()
-            .find_map(|(i, node)| node.value.as_slice().iter().find(|v| !v.is_finite()).map(|&v| (i, v)))
+        // A vector scan of the nodes in parallel first; finding the element is only paid for the
+        // first node that has one.
+        let node = self.nodes.par_iter().position_first(|n| !simd::all_finite(n.value.as_slice()))?;
+        let bad = self.nodes[node].value.as_slice().iter().find(|v| !v.is_finite())?;
+        Some((node, *bad))
     }
 
     /// Every ReLU output recorded for backward, oldest first: a network's rectified layer

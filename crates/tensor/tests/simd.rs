@@ -94,6 +94,24 @@ fn reductions_equal_scalar_twins() {
 }
 
 #[test]
+fn finiteness_scan_finds_each_non_finite_value_at_every_position() {
+    for len in 0..=40 {
+        let clean: Vec<f32> = (0..len).map(|i| (i as f32 - 7.5) * 1e30).collect();
+        assert!(simd::all_finite(&clean) && scalar::all_finite(&clean), "len {len}");
+        for at in 0..len {
+            for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                let mut x = clean.clone();
+                x[at] = bad;
+                assert!(!simd::all_finite(&x), "{bad} at {at} of {len}");
+                assert!(!scalar::all_finite(&x), "{bad} at {at} of {len}");
+            }
+        }
+    }
+    // Finite values whose differences would overflow are still finite.
+    assert!(simd::all_finite(&[f32::MAX; 33]) && simd::all_finite(&[f32::MIN; 33]));
+}
+
+#[test]
 fn kernels_compute_the_stated_values() {
     let a = [1.0, -2.0, 3.0];
     let b = [0.5, 4.0, -1.0];
