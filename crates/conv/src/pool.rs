@@ -31,7 +31,8 @@ pub fn max_pool2d_forward(x: &Tensor, params: &Pool2dParams) -> Result<MaxPoolOu
     let (h_out, w_out) = params.output_size(h, w)?;
     // Every output is written by its window.
     let mut y = Tensor::for_overwrite(&[n, c, h_out, w_out]);
-    let mut argmax = vec![0u32; n * c * h_out * w_out];
+    // Every index is written by its window, like `y`.
+    let mut argmax = atrous_tensor::recycle::take_indices(n * c * h_out * w_out);
     if y.is_empty() {
         return Ok(MaxPoolOutput { y, argmax });
     }

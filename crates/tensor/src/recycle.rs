@@ -6,87 +6,136 @@
 //! to the kernel and faulted in again as fresh zeroed pages on the next step: page clearing and
 //! `memset` cost ≈10% of a step. Kept here, the next step reuses them while they are still in
 //! cache, and an operation that writes every element ([`crate::Tensor::for_overwrite`]) skips
-//! the zero fill as well.
+//! the zero fill as well. Max pooling's winner indices (`u32`) have a pool of their own
+//! ([`take_indices`], [`give_indices`]).
 //!
 //! Only buffers of at least [`MIN_LEN`] elements are kept (the allocator serves small ones
-//! well), and the pool never holds more than [`CAP_BYTES`]: a buffer that does not fit empties
-//! the pool first, so a phase with other sizes (evaluation after training) replaces the old
-//! sizes instead of stacking up beside them.
+//! well), and a pool never holds more than its cap ([`CAP_BYTES`] for values, a quarter of it for
+//! indices): a buffer that does not fit empties the pool first, so a phase with other sizes
+//! (evaluation after training) replaces the old sizes instead of stacking up beside them.
 //!
 //! Recycled contents are whatever the last owner left; they never reach a result because every
 //! user either fills the buffer or writes each element. [`set_poison`] makes that checkable: it
 //! fills every recycled buffer with NaN first, so an element left unwritten shows up as NaN in
 //! the results of the tests that turn it on.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Smallest buffer kept, in elements (16 KiB).
 pub const MIN_LEN: usize = 4096;
-/// Most bytes the pool holds.
+/// Most bytes the value pool holds.
 pub const CAP_BYTES: usize = 256 << 20;
 
-struct Pool {
-    /// Free buffers per length, each stack newest last.
-    free: Vec<(usize, Vec<Vec<f32>>)>,
+/// Free buffers per length (each stack newest last), and the bytes they hold.
+struct Pool<T> {
+    free: Vec<(usize, Vec<Vec<T>>)>,
     bytes: usize,
 }
 
-static POOL: Mutex<Pool> = Mutex::new(Pool { free: Vec::new(), bytes: 0 });
+/// What a pool needs of its element type.
+trait Element: Copy + 'static {
+    /// What [`set_poison`] fills recycled buffers with.
+    const POISON: Self;
+    /// Most bytes its pool holds.
+    const CAP: usize;
+    /// Its pool.
+    fn pool() -> &'static Mutex<Pool<Self>>;
+}
+
+static VALUES: Mutex<Pool<f32>> = Mutex::new(Pool { free: Vec::new(), bytes: 0 });
+static INDICES: Mutex<Pool<u32>> = Mutex::new(Pool { free: Vec::new(), bytes: 0 });
 static POISON: AtomicBool = AtomicBool::new(false);
 
-/// Fill recycled buffers with NaN before handing them out (`true`), so tests can check that no
-/// operation reads an element it did not write. Off by default; it costs a pass over each buffer.
+impl Element for f32 {
+    const POISON: Self = f32::NAN;
+    const CAP: usize = CAP_BYTES;
+    fn pool() -> &'static Mutex<Pool<Self>> {
+        &VALUES
+    }
+}
+
+impl Element for u32 {
+    const POISON: Self = u32::MAX;
+    const CAP: usize = CAP_BYTES / 4;
+    fn pool() -> &'static Mutex<Pool<Self>> {
+        &INDICES
+    }
+}
+
+/// Fill recycled buffers with NaN (indices with `u32::MAX`) before handing them out (`true`),
+/// so tests can check that no operation reads an element it did not write. Off by default; it
+/// costs a pass over each buffer.
 pub fn set_poison(on: bool) {
     POISON.store(on, Ordering::Relaxed);
 }
 
-fn lock() -> std::sync::MutexGuard<'static, Pool> {
+fn lock<T: Element>() -> MutexGuard<'static, Pool<T>> {
     // A panic while holding the lock leaves the pool consistent (each change is one push or
     // pop), so a poisoned lock is still usable.
-    POOL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    T::pool().lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A kept buffer of exactly `len` elements with unspecified contents (NaN under
-/// [`set_poison`]), if the pool has one.
-pub(crate) fn take(len: usize) -> Option<Vec<f32>> {
+fn take_kept<T: Element>(len: usize) -> Option<Vec<T>> {
     if len < MIN_LEN {
         return None;
     }
     let mut buf = {
-        let mut pool = lock();
+        let mut pool = lock::<T>();
         let stack = pool.free.iter_mut().find(|(l, _)| *l == len)?;
         let buf = stack.1.pop()?;
-        pool.bytes -= len * size_of::<f32>();
+        pool.bytes -= len * size_of::<T>();
         buf
     };
     if POISON.load(Ordering::Relaxed) {
-        buf.fill(f32::NAN);
+        buf.fill(T::POISON);
     }
     Some(buf)
 }
 
-/// Keeps `buf` for a later [`take`] of its length, or frees it (too small, or no room).
-pub(crate) fn give(buf: Vec<f32>) {
+fn keep<T: Element>(buf: Vec<T>) {
     let len = buf.len();
-    // Only exact-capacity buffers (every tensor the workspace builds), so the byte count is what
+    let bytes = len * size_of::<T>();
+    // Only exact-capacity buffers (every one the workspace builds), so the byte count is what
     // the pool holds.
-    if len < MIN_LEN || buf.capacity() != len || len * size_of::<f32>() > CAP_BYTES {
+    if len < MIN_LEN || buf.capacity() != len || bytes > T::CAP {
         return;
     }
-    let mut pool = lock();
-    if pool.bytes + len * size_of::<f32>() > CAP_BYTES {
+    let mut pool = lock::<T>();
+    if pool.bytes + bytes > T::CAP {
         pool.free.clear();
         pool.bytes = 0;
     }
-    pool.bytes += len * size_of::<f32>();
+    pool.bytes += bytes;
     match pool.free.iter_mut().find(|(l, _)| *l == len) {
         Some((_, stack)) => stack.push(buf),
         None => pool.free.push((len, vec![buf])),
     }
 }
 
-/// Bytes currently kept.
+/// A kept value buffer of exactly `len` elements with unspecified contents (NaN under
+/// [`set_poison`]), if the pool has one.
+pub(crate) fn take(len: usize) -> Option<Vec<f32>> {
+    take_kept(len)
+}
+
+/// Keeps `buf` for a later [`take`] of its length, or frees it (too small, or no room).
+pub(crate) fn give(buf: Vec<f32>) {
+    keep(buf);
+}
+
+/// An index buffer of `len` elements for an operation that writes every one: a kept buffer
+/// (unspecified contents, `u32::MAX` under [`set_poison`]) or a fresh one of zeros.
+pub fn take_indices(len: usize) -> Vec<u32> {
+    take_kept(len).unwrap_or_else(|| vec![0; len])
+}
+
+/// Keeps an index buffer for a later [`take_indices`] of its length, or frees it.
+pub fn give_indices(buf: Vec<u32>) {
+    keep(buf);
+}
+
+/// Bytes currently kept, values and indices.
 pub fn kept_bytes() -> usize {
-    lock().bytes
+    lock::<f32>().bytes + lock::<u32>().bytes
 }

@@ -118,6 +118,13 @@ pub(crate) struct MaxPoolOp {
     argmax: Vec<u32>,
 }
 
+impl Drop for MaxPoolOp {
+    fn drop(&mut self) {
+        // The next step's pooling reuses the indices' buffer.
+        atrous_tensor::recycle::give_indices(std::mem::take(&mut self.argmax));
+    }
+}
+
 impl MaxPoolOp {
     pub(crate) fn backward(&self, tape: &Tape, grad: &Tensor) -> Result<Vec<(Var, Tensor)>> {
         let dx = atrous_conv::max_pool2d_backward(grad, &self.argmax, tape.value(self.x).dims())?;
