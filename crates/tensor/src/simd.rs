@@ -142,17 +142,16 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     total
 }
 
-/// Whether every element is finite (no NaN, no ±∞), with no branch per element: `v − v` is 0
+/// Whether every element is finite (no NaN, no ±∞), with no branch per element: `v · 0` is 0
 /// for a finite `v` and NaN otherwise, and a NaN stays in the running sum. For scanning whole
 /// activations, where a per-element test costs more than the layer that made them.
 pub fn all_finite(x: &[f32]) -> bool {
     let body = x.len() / LANES * LANES;
-    let mut acc = f32x16::splat(0.0);
+    let (zero, mut acc) = (f32x16::splat(0.0), f32x16::splat(0.0));
     for c in x[..body].chunks_exact(LANES) {
-        let v = load(c);
-        acc += v - v;
+        acc += load(c) * zero;
     }
-    acc.as_array().iter().chain(&x[body..]).all(|v| (v - v) == 0.0)
+    acc.as_array().iter().chain(&x[body..]).all(|v| v * 0.0 == 0.0)
 }
 
 /// Scalar twins of every kernel above, one plain loop each: the reference the vector code is
