@@ -151,6 +151,9 @@ pub struct Evaluation {
 
 /// Evaluates `model` on every item of `data`, `batch` items at a time.
 pub fn evaluate<M: Classifier + ?Sized>(model: &M, data: &MnistSplit, batch: usize) -> Result<Evaluation> {
+    // A phase boundary: training's kept buffers would otherwise sit beside evaluation's working
+    // set (and evaluation's beside training's afterwards), raising peak memory.
+    atrous_tensor::recycle::release();
     let all: Vec<usize> = (0..data.n).collect();
     let mut loss = 0.0f64;
     let mut correct = Vec::with_capacity(data.n);
@@ -163,6 +166,7 @@ pub fn evaluate<M: Classifier + ?Sized>(model: &M, data: &MnistSplit, batch: usi
         loss += f64::from(tape.value(l).as_slice()[0]) * chunk.len() as f64;
         correct.extend(hits(&logits, &b.labels)?);
     }
+    atrous_tensor::recycle::release();
     let n = data.n.max(1) as f64;
     let right = correct.iter().filter(|&&c| c).count();
     Ok(Evaluation { loss: loss / n, accuracy: right as f64 / n, count: data.n, correct })

@@ -1,7 +1,8 @@
 //! Recycled tensor buffers never leak into results: with every recycled buffer filled with NaN
 //! before use ([`atrous_tensor::recycle::set_poison`]), training and input gradients give the same
 //! bits as without. An operation that skipped writing an element of a buffer it took "for
-//! overwrite" would show NaN here. One test in its own process, since the switch is global.
+//! overwrite" would show NaN here. A steady training step takes every big buffer from the pool.
+//! One test in its own process, since the switch and the counters are global.
 
 use atrous_autograd::nn::{DilNet, DilNetConfig};
 use atrous_autograd::optim::OptimizerKind;
@@ -9,7 +10,7 @@ use atrous_autograd::train::train_step;
 use atrous_autograd::{Classifier, Tape};
 use atrous_tensor::Tensor;
 use atrous_tensor::mnist::Batch;
-use atrous_tensor::recycle::set_poison;
+use atrous_tensor::recycle::{requests, set_poison};
 use atrous_tensor::rng::Rng;
 
 /// Three SGD steps at dilation `d`, then the input gradient of the summed logits: every
@@ -37,8 +38,27 @@ fn run(d: usize) -> Vec<u32> {
     net.parameters().iter().flat_map(|p| p.as_slice()).chain(dx.as_slice()).map(|v| v.to_bits()).collect()
 }
 
+/// Pool requests (served, not served) of one training step after two warm-up steps.
+fn steady_step_requests() -> (u64, u64) {
+    let mut net = DilNet::new(DilNetConfig::reference(2), &mut Rng::seed_from(5)).unwrap();
+    let mut sgd = OptimizerKind::Sgd.build(0.05, 0.9, 0.0);
+    let batch = Batch { x: Tensor::full(&[6, 1, 28, 28], 0.5), labels: vec![1; 6] };
+    for _ in 0..2 {
+        train_step(&mut net, &mut sgd, &batch).unwrap();
+    }
+    let before = requests();
+    train_step(&mut net, &mut sgd, &batch).unwrap();
+    let after = requests();
+    (after.0 - before.0, after.1 - before.1)
+}
+
+// One test, so nothing else in this process touches the pool's switch and counters meanwhile.
 #[test]
 fn poisoned_recycled_buffers_change_no_bit_of_training_or_input_gradients() {
+    let (served, missed) = steady_step_requests();
+    assert_eq!(missed, 0, "a steady training step finds every buffer in the pool");
+    assert!(served > 10, "and takes its big buffers from there ({served})");
+
     for d in [1, 3] {
         let clean = run(d);
         set_poison(true);

@@ -10,16 +10,19 @@
 //! ([`take_indices`], [`give_indices`]).
 //!
 //! Only buffers of at least [`MIN_LEN`] elements are kept (the allocator serves small ones
-//! well), and a pool never holds more than its cap ([`CAP_BYTES`] for values, a quarter of it for
-//! indices): a buffer that does not fit empties the pool first, so a phase with other sizes
-//! (evaluation after training) replaces the old sizes instead of stacking up beside them.
+//! well). A length nobody has taken or given back in the last [`STALE_AFTER`] pool operations is
+//! freed: a training step touches every one of its lengths every ~30 operations, so its buffers
+//! stay, while a finished phase's (the training buffers during an evaluation, the evaluation's
+//! after it) go within a few batches instead of sitting beside the new phase's working set. A
+//! pool also never holds more than its cap ([`CAP_BYTES`] for values, a quarter of it for
+//! indices): a buffer that does not fit empties it first.
 //!
 //! Recycled contents are whatever the last owner left; they never reach a result because every
 //! user either fills the buffer or writes each element. [`set_poison`] makes that checkable: it
 //! fills every recycled buffer with NaN first, so an element left unwritten shows up as NaN in
 //! the results of the tests that turn it on.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Smallest buffer kept, in elements (16 KiB).
@@ -27,10 +30,54 @@ pub const MIN_LEN: usize = 4096;
 /// Most bytes the value pool holds.
 pub const CAP_BYTES: usize = 256 << 20;
 
-/// Free buffers per length (each stack newest last), and the bytes they hold.
+/// Pool operations (takes and gives) after which a length not used since is freed.
+pub const STALE_AFTER: u64 = 256;
+
+/// Free buffers per length, and the bytes they hold.
 struct Pool<T> {
-    free: Vec<(usize, Vec<Vec<T>>)>,
+    classes: Vec<Class<T>>,
     bytes: usize,
+    /// Operations so far: the pool's clock for [`STALE_AFTER`].
+    clock: u64,
+}
+
+/// The free buffers of one length (newest last) and when that length was last taken or given.
+struct Class<T> {
+    len: usize,
+    free: Vec<Vec<T>>,
+    last_use: u64,
+}
+
+impl<T> Pool<T> {
+    /// Advances the clock and frees the lengths that have gone stale.
+    fn tick(&mut self) {
+        self.clock += 1;
+        let clock = self.clock;
+        let mut freed = 0;
+        self.classes.retain(|c| {
+            let keep = clock - c.last_use <= STALE_AFTER;
+            if !keep {
+                freed += c.len * size_of::<T>() * c.free.len();
+            }
+            keep
+        });
+        self.bytes -= freed;
+    }
+
+    /// The class of `len`, made if missing, marked as used now.
+    fn class(&mut self, len: usize) -> &mut Class<T> {
+        let clock = self.clock;
+        let at = match self.classes.iter().position(|c| c.len == len) {
+            Some(at) => at,
+            None => {
+                self.classes.push(Class { len, free: Vec::new(), last_use: clock });
+                self.classes.len() - 1
+            }
+        };
+        let class = &mut self.classes[at];
+        class.last_use = clock;
+        class
+    }
 }
 
 /// What a pool needs of its element type.
@@ -43,8 +90,10 @@ trait Element: Copy + 'static {
     fn pool() -> &'static Mutex<Pool<Self>>;
 }
 
-static VALUES: Mutex<Pool<f32>> = Mutex::new(Pool { free: Vec::new(), bytes: 0 });
-static INDICES: Mutex<Pool<u32>> = Mutex::new(Pool { free: Vec::new(), bytes: 0 });
+static VALUES: Mutex<Pool<f32>> = Mutex::new(Pool { classes: Vec::new(), bytes: 0, clock: 0 });
+static INDICES: Mutex<Pool<u32>> = Mutex::new(Pool { classes: Vec::new(), bytes: 0, clock: 0 });
+static HITS: AtomicU64 = AtomicU64::new(0);
+static MISSES: AtomicU64 = AtomicU64::new(0);
 static POISON: AtomicBool = AtomicBool::new(false);
 
 impl Element for f32 {
@@ -82,10 +131,19 @@ fn take_kept<T: Element>(len: usize) -> Option<Vec<T>> {
     }
     let mut buf = {
         let mut pool = lock::<T>();
-        let stack = pool.free.iter_mut().find(|(l, _)| *l == len)?;
-        let buf = stack.1.pop()?;
-        pool.bytes -= len * size_of::<T>();
-        buf
+        pool.tick();
+        let taken = pool.class(len).free.pop();
+        match taken {
+            Some(buf) => {
+                pool.bytes -= len * size_of::<T>();
+                HITS.fetch_add(1, Ordering::Relaxed);
+                buf
+            }
+            None => {
+                MISSES.fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
+        }
     };
     if POISON.load(Ordering::Relaxed) {
         buf.fill(T::POISON);
@@ -102,15 +160,13 @@ fn keep<T: Element>(buf: Vec<T>) {
         return;
     }
     let mut pool = lock::<T>();
+    pool.tick();
     if pool.bytes + bytes > T::CAP {
-        pool.free.clear();
+        pool.classes.clear();
         pool.bytes = 0;
     }
     pool.bytes += bytes;
-    match pool.free.iter_mut().find(|(l, _)| *l == len) {
-        Some((_, stack)) => stack.push(buf),
-        None => pool.free.push((len, vec![buf])),
-    }
+    pool.class(len).free.push(buf);
 }
 
 /// A kept value buffer of exactly `len` elements with unspecified contents (NaN under
@@ -133,6 +189,26 @@ pub fn take_indices(len: usize) -> Vec<u32> {
 /// Keeps an index buffer for a later [`take_indices`] of its length, or frees it.
 pub fn give_indices(buf: Vec<u32>) {
     keep(buf);
+}
+
+/// Frees every kept buffer: for a phase boundary the caller knows of (an evaluation between
+/// training epochs), where waiting for the old lengths to go stale would hold two working sets
+/// at once.
+pub fn release() {
+    release_pool::<f32>();
+    release_pool::<u32>();
+}
+
+fn release_pool<T: Element>() {
+    let mut pool = lock::<T>();
+    pool.classes.clear();
+    pool.bytes = 0;
+}
+
+/// Requests of at least [`MIN_LEN`] elements so far, values and indices: (served from the pool,
+/// not served). A steady loop adds only to the first.
+pub fn requests() -> (u64, u64) {
+    (HITS.load(Ordering::Relaxed), MISSES.load(Ordering::Relaxed))
 }
 
 /// Bytes currently kept, values and indices.
