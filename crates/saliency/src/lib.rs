@@ -15,7 +15,7 @@
 //!   box, scored against the digit's ink.
 //! - [`picture`]: heat maps and grids as pixel buffers; [`writer`]: the crate's only file I/O
 //!   (PNG, `.npy`, JSON, atomic); [`outputs`]: the files each explanation writes (the `atrous`
-//!   commands' layouts).
+//!   commands' layouts); [`text`]: the embedded font every picture with text uses.
 //!
 //! Every method works on any [`Classifier`] (DilNet, the dilation-search network, …): images are
 //! pixels in `[0, 1]`, `[N, C, H, W]`, exactly what the model takes, and input gradients come
@@ -51,6 +51,7 @@ pub mod maxflow;
 pub mod outputs;
 pub mod picture;
 pub mod saliency;
+pub mod text;
 pub mod writer;
 
 pub use error::{Result, SaliencyError};

@@ -35,7 +35,7 @@ impl RgbImage {
         [self.data[i], self.data[i + 1], self.data[i + 2]]
     }
 
-    fn set(&mut self, row: usize, col: usize, colour: [u8; 3]) {
+    pub(crate) fn set(&mut self, row: usize, col: usize, colour: [u8; 3]) {
         let i = 3 * (row * self.width + col);
         self.data[i..i + 3].copy_from_slice(&colour);
     }
