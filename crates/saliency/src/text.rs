@@ -7,12 +7,14 @@
 //! and the labelled figures of [`crate::figure`] share it; it lives in this crate, the lowest one
 //! that draws text, so every crate above embeds the same bytes once.
 //!
-//! Coordinates are picture pixels; a line of text of size `s` occupies the rows
-//! `top .. top + line_height(s)`, capitals starting about a pixel below `top`.
+//! Text in figures is laid out and rasterised with `ab_glyph` (kerning and side bearings
+//! kept). Coordinates are picture pixels; a line of text of size `s` occupies the rows
+//! `top .. top + line_height(s)`, its tallest glyphs reaching `top`.
 
 use crate::picture::RgbImage;
-use plotters::style::{FontDesc, FontFamily, FontStyle, register_font as plotters_register};
-use std::sync::Once;
+use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
+use plotters::style::{FontStyle, register_font as plotters_register};
+use std::sync::{Once, OnceLock};
 
 /// The family name the embedded font is registered under.
 pub const FONT: &str = "sans-serif";
@@ -29,42 +31,66 @@ pub fn register_font() {
     });
 }
 
-fn font(size: usize) -> FontDesc<'static> {
-    register_font();
-    FontDesc::new(FontFamily::Name(FONT), size as f64, FontStyle::Normal)
+/// The embedded font, parsed once (`None` only if the embedded bytes were not a font).
+fn face() -> Option<&'static FontRef<'static>> {
+    static FACE: OnceLock<Option<FontRef<'static>>> = OnceLock::new();
+    FACE.get_or_init(|| FontRef::try_from_slice(FONT_BYTES).ok()).as_ref()
 }
 
 /// Height of one line of text of `size` pixels, leading included.
 pub fn line_height(size: usize) -> usize {
-    // DejaVu's ascent + descent is about 1.16 em; a quarter em more keeps lines apart.
+    // At `size` px DejaVu's ascent + descent is `size`; a quarter more keeps lines apart.
     (size * 5).div_ceil(4)
+}
+
+/// The pen position of each glyph of `text` (kerning included) and the advance after the last.
+fn layout(font: &impl ScaleFont<&'static FontRef<'static>>, text: &str) -> (Vec<(GlyphId, f32)>, f32) {
+    let mut x = 0.0;
+    let mut prev = None;
+    let mut glyphs = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        let id = font.glyph_id(c);
+        if let Some(p) = prev {
+            x += font.kern(p, id);
+        }
+        glyphs.push((id, x));
+        x += font.h_advance(id);
+        prev = Some(id);
+    }
+    (glyphs, x)
 }
 
 /// Width in pixels of `text` at `size` (0 if the font could not be loaded).
 pub fn width(text: &str, size: usize) -> usize {
-    font(size).box_size(text).map_or(0, |(w, _)| w as usize)
+    face().map_or(0, |f| layout(&f.as_scaled(PxScale::from(size as f32)), text).1.ceil() as usize)
 }
 
 /// Draws `text` with its left edge at column `left` and its line starting at row `top`,
 /// blending `colour` over the picture by the glyphs' coverage; pixels outside are skipped.
 pub fn draw(image: &mut RgbImage, text: &str, left: usize, top: usize, size: usize, colour: [u8; 3]) {
-    // plotters puts the baseline `size / 2` below the given y, and DejaVu's capitals and digits
-    // are about 0.63·size tall: y = top + size/5 puts the baseline at 0.7·size, their tops a
-    // pixel below `top`, and leaves room under the baseline for descenders (0.2·size).
-    let y = (top + size.div_ceil(5)) as i32;
-    let (w, h) = (image.width as i32, image.height as i32);
-    let _ = font(size).draw(text, (left as i32, y), |x, y, coverage| {
-        if (0..w).contains(&x) && (0..h).contains(&y) {
-            let (x, y) = (x as usize, y as usize);
-            let a = coverage.clamp(0.0, 1.0);
-            let old = image.pixel(y, x);
-            let new = std::array::from_fn(|k| {
-                (a * f32::from(colour[k]) + (1.0 - a) * f32::from(old[k])).round() as u8
-            });
-            image.set(y, x, new);
-        }
-        Ok::<(), ()>(())
-    });
+    let Some(face) = face() else { return };
+    let scale = PxScale::from(size as f32);
+    let font = face.as_scaled(scale);
+    // The baseline sits the font's ascent below the line's top, so the tallest glyph reaches
+    // `top` and descenders end `size` below it, inside the line.
+    let baseline = top as f32 + font.ascent();
+    for (id, x) in layout(&font, text).0 {
+        let glyph = id.with_scale_and_position(scale, point(left as f32 + x, baseline));
+        let Some(outline) = face.outline_glyph(glyph) else { continue };
+        let bounds = outline.px_bounds();
+        outline.draw(|gx, gy, coverage| {
+            let (c, r) = (bounds.min.x as i64 + i64::from(gx), bounds.min.y as i64 + i64::from(gy));
+            if (0..image.width as i64).contains(&c) && (0..image.height as i64).contains(&r) {
+                let (r, c) = (r as usize, c as usize);
+                let a = coverage.clamp(0.0, 1.0);
+                let old = image.pixel(r, c);
+                let new = std::array::from_fn(|k| {
+                    (a * f32::from(colour[k]) + (1.0 - a) * f32::from(old[k])).round() as u8
+                });
+                image.set(r, c, new);
+            }
+        });
+    }
 }
 
 #[cfg(test)]
@@ -84,8 +110,9 @@ mod tests {
         let (rows, cols): (Vec<usize>, Vec<usize>) = inked.into_iter().unzip();
         let (r0, r1) = (*rows.iter().min().unwrap(), *rows.iter().max().unwrap());
         let (c0, c1) = (*cols.iter().min().unwrap(), *cols.iter().max().unwrap());
-        // Capitals start just below the line's top, descenders stay inside the line.
-        assert!(r0 >= top && r0 <= top + 2, "first inked row {r0}, line top {top}");
+        // Capitals start just below the line's top (the ascent leaves room for accents),
+        // descenders stay inside the line.
+        assert!(r0 >= top && r0 <= top + 3, "first inked row {r0}, line top {top}");
         assert!(r1 < top + line_height(size), "last inked row {r1}, line ends {}", top + line_height(size));
         let measured = width("Hg 0.41", size);
         assert!(c0 >= left && c0 <= left + 2, "first inked column {c0}");
