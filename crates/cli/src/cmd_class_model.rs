@@ -1,7 +1,8 @@
 //! `atrous class-model`: class model visualisation (Simonyan et al. 2014, §2): for each class,
 //! `I* = argmax_I S_c(I + m) − λ‖I‖²` by plain gradient ascent from `I = 0`, where `m` is the
 //! per-pixel mean of the training images. Writes `class_models.npy` (`I*`, `[K, 28, 28]`),
-//! `mean.npy`, `class_models.json`, `index.json` and `class_models.png` (top row `I*`, bottom row `I* + m`).
+//! `mean.npy`, `class_models.json`, `index.json` and the labelled figure `class_models.png` (rows `I*`
+//! and `I* + m`, one column per class).
 
 use crate::cmd_saliency::{ExplainArgs, name_flag};
 use crate::count;
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 /// Arguments of `atrous class-model`. The defaults (λ 0.01, η 0.1, 200 steps) are those of the
-/// PyTorch reference `bench/saliency_ref.py`.
+/// PyTorch reference `benches/scripts/reference/saliency_ref.py`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct ClassModelArgs {
     /// Model, data, pictures, threads.
@@ -52,7 +53,8 @@ pub fn run(args: &ClassModelArgs) -> Result<()> {
     let start = Instant::now();
     let cm = class_models(&model, &mean, &classes, &config).map_err(|e| args.common.explain_error(e, &[]))?;
     let seconds = start.elapsed().as_secs_f64();
-    write_class_models(&args.out, &cm, &config, args.common.source(&model, seconds), args.common.scale)?;
+    let picture = (args.common.scale, args.common.map_scale()?);
+    write_class_models(&args.out, &cm, &config, args.common.source(&model, seconds), picture)?;
 
     let norms = cm.image_norms();
     println!("class  S_c(m)  S_c(I*+m)  softmax p  predicted  ‖I*‖");

@@ -35,7 +35,7 @@ pub struct LocalizeArgs {
     /// Pixels above this value (in [0, 1]) are the digit's ink, the ground truth.
     #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     pub ink: f32,
-    /// Rows of the PNG grid (the first images of the range; 0: no picture).
+    /// Images in the PNG figure, one column each (the first images of the range; 0: no picture).
     #[arg(long, default_value_t = 8, allow_negative_numbers = true)]
     pub show: usize,
     /// Output folder: localize.json, localize.png.
@@ -72,8 +72,21 @@ pub fn run(args: &LocalizeArgs) -> Result<()> {
 
     let (source, show, scale) = (args.common.source(&model, seconds), args.show, args.common.scale);
     let (results, summary, config, first_image) = (&results, &summary, &config, indices[0]);
-    let outputs =
-        LocalizeOutputs { images, maps, results, summary, config, first_image, source, show, scale };
+    let (labels, predictions, map_scale) = (&batch.labels[..], &s.predictions[..], args.common.map_scale()?);
+    let outputs = LocalizeOutputs {
+        images,
+        maps,
+        labels,
+        predictions,
+        results,
+        summary,
+        config,
+        first_image,
+        source,
+        show,
+        scale,
+        map_scale,
+    };
     let shown = write_localize(&args.out, &outputs)?;
     println!(
         "{}: mean box IoU {:.4}, mean mask IoU {:.4} (baselines: box of the foreground seeds alone {:.4}, whole-image box {:.4}); {seconds:.2} s; wrote {}{}",

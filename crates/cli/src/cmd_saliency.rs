@@ -1,6 +1,7 @@
 //! `atrous saliency`: image-specific class saliency maps (Simonyan et al. 2014, §3) of test
-//! images, or the maps of another attribution method (`--method`), as `maps.npy` + `index.json`
-//! + a PNG grid (input | map | overlay), and the flags the three explanation commands share.
+//! images, or the maps of another attribution method (`--method`), as `maps.npy`, `index.json`
+//! and a labelled PNG figure (rows input / map / overlay, one column per image, colour bar),
+//! and the flags the three explanation commands share.
 
 use crate::{count, read_model};
 use anyhow::{Result, anyhow, ensure};
@@ -8,6 +9,7 @@ use atrous_autograd::nn::DilNet;
 use atrous_saliency::SaliencyError;
 use atrous_saliency::attribution::{Baseline, Method, attribute_split};
 use atrous_saliency::class_model::mean_image;
+use atrous_saliency::figure::MapScale;
 use atrous_saliency::images::ImageRange;
 use atrous_saliency::outputs::{SaliencyOutputs, Source, write_saliency};
 use atrous_saliency::saliency::Target;
@@ -30,6 +32,13 @@ pub struct ExplainArgs {
     /// Worker threads (0: one per core), at most 1024.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub threads: usize,
+    /// Colour scale of the maps in the picture. Without this flag each map is drawn on its own
+    /// scale, 0 to its own maximum (printed above it), as in the paper. `--shared-scale` draws
+    /// every map of the picture on one scale, 0 to the largest value among them;
+    /// `--shared-scale MAX` on 0 to MAX (larger values clipped), so pictures of different models
+    /// compare. For class models the scale is I*'s ±r.
+    #[arg(long, value_name = "MAX", num_args = 0..=1, allow_negative_numbers = true)]
+    pub shared_scale: Option<Option<f32>>,
 }
 
 impl ExplainArgs {
@@ -40,6 +49,7 @@ impl ExplainArgs {
             "--scale {} is out of range: it must be in 1..=64",
             self.scale
         );
+        self.map_scale()?;
         crate::set_threads(self.threads)?;
         let model = read_model(&self.model)?;
         let side = model.config.side;
@@ -48,6 +58,17 @@ impl ExplainArgs {
             "the model reads {side}×{side} images, MNIST digits are 28×28"
         );
         Ok(model)
+    }
+
+    /// How the picture colours its maps (`--shared-scale`), checked.
+    pub fn map_scale(&self) -> Result<MapScale> {
+        let scale = match self.shared_scale {
+            None => MapScale::PerMap,
+            Some(None) => MapScale::Shared,
+            Some(Some(max)) => MapScale::Fixed(max),
+        };
+        scale.validate().map_err(|e| name_flag(e, &[("shared scale maximum", "--shared-scale")]))?;
+        Ok(scale)
     }
 
     /// Where the explained model came from, for the JSON files.
@@ -111,7 +132,7 @@ pub struct SaliencyArgs {
     /// family and occlusion, whole images' stacks of inputs (at least one image).
     #[arg(long, alias = "batch", default_value_t = 100, allow_negative_numbers = true)]
     pub batch_size: usize,
-    /// Images in the PNG grid, one column each (the first images of the range; 0: no picture).
+    /// Images in the PNG figure, one column each (the first images of the range; 0: no picture).
     #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
     pub show: usize,
     /// Output folder: maps.npy, index.json, saliency.png.
@@ -264,7 +285,8 @@ pub fn run(args: &SaliencyArgs) -> Result<()> {
     let saliency = attribute_split(&model, &test, &indices, args.target, &method, args.batch_size)
         .map_err(|e| args.common.explain_error(e, METHOD_FLAGS))?;
     let seconds = start.elapsed().as_secs_f64();
-    let (show, scale, target) = (args.show, args.common.scale, args.target);
+    let (show, scale, target, map_scale) =
+        (args.show, args.common.scale, args.target, args.common.map_scale()?);
     let source = args.common.source(&model, seconds);
     let method = &method;
     let outputs = SaliencyOutputs {
@@ -276,6 +298,7 @@ pub fn run(args: &SaliencyArgs) -> Result<()> {
         source,
         show,
         scale,
+        map_scale,
     };
     let w = write_saliency(&args.out, &outputs)?;
     let what = match method {

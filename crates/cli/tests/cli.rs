@@ -80,9 +80,10 @@ fn resume_after_interruption_gives_the_uninterrupted_model() {
     // Starting afresh over a finished run would lose it: refused.
     let again = train(&split, &["--optimizer", "adam", "--lr", "0.001"]);
     assert_one_line_error(&again, "already holds a run");
-    // Resuming with another recipe is refused.
+    // Resuming with another recipe is refused, naming the field that differs.
     let clash = train(&split, &["--optimizer", "adam", "--lr", "0.002", "--resume"]);
     assert_one_line_error(&clash, "--resume");
+    assert_one_line_error(&clash, "was trained with lr = ");
 }
 
 #[test]

@@ -357,3 +357,67 @@ fn bad_input_gives_errors_that_name_it() {
         );
     }
 }
+
+/// Width and height of a PNG, from its IHDR chunk.
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[12..16], b"IHDR", "{} has no IHDR first", path.display());
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[test]
+fn figures_are_labelled_and_can_share_one_scale() {
+    let out = scratch("figures");
+    let dir = |name: &str| out.join(name).to_str().unwrap().to_owned();
+    let saliency = |name: &str, extra: &[&str]| {
+        let d = dir(name);
+        let mut args = vec!["saliency", "--model", model(), "--images", "0..3", "--scale", "2", "--out", &d];
+        args.extend(extra);
+        let o = atrous(&args);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        png_size(&out.join(name).join("saliency.png"))
+    };
+    // Three 56-pixel columns and three rows of tiles, plus title, header, colour bars and notes:
+    // the figure is much larger than its bare grid (3·(56+2)+2 = 176 wide, as many high).
+    let own = saliency("own", &[]);
+    assert!(own.0 > 400 && own.1 > 176 + 100, "figure {own:?} has no room for its labels");
+    // A shared scale drops the per-map "max" line from every column's header: one text line
+    // (13 px text, 17 px lines) less, nothing else changes height.
+    let shared = saliency("shared", &["--shared-scale"]);
+    assert_eq!(shared.1 + 17, own.1, "own {own:?}, shared {shared:?}");
+    let fixed = saliency("fixed", &["--shared-scale", "0.5"]);
+    assert_eq!(fixed.1, shared.1);
+    // The maps themselves do not depend on how they are drawn.
+    let maps = |name: &str| std::fs::read(out.join(name).join("maps.npy")).unwrap();
+    assert_eq!(maps("own"), maps("fixed"));
+    // A fixed maximum must be positive; a negative one reaches that check.
+    for bad in ["0", "-1"] {
+        let d = dir("bad");
+        let o =
+            atrous(&["saliency", "--model", model(), "--images", "0..3", "--shared-scale", bad, "--out", &d]);
+        assert_one_line_error(&o, &format!("--shared-scale {bad} is out of range"));
+    }
+    // The other two commands draw the same kind of figure.
+    let o =
+        atrous(&["localize", "--model", model(), "--images", "0..4", "--shared-scale", "--out", &dir("loc")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (w, h) = png_size(&out.join("loc").join("localize.png"));
+    assert!(w > 4 * 112 && h > 3 * 112, "localize figure {w}×{h}");
+    let o = atrous(&[
+        "class-model",
+        "--model",
+        model(),
+        "--steps",
+        "5",
+        "--classes",
+        "0,1",
+        "--shared-scale",
+        "2",
+        "--out",
+        &dir("cm"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (w, h) = png_size(&out.join("cm").join("class_models.png"));
+    assert!(w > 2 * 112 && h > 2 * 112, "class-model figure {w}×{h}");
+}

@@ -13,9 +13,10 @@
 //!   `argmax_I S_c(I + m) − λ‖I‖²`, by plain gradient ascent from `I = 0`.
 //! - [`localize`]: saliency-seeded graph-cut segmentation (minimum cut by [`maxflow`]) and its
 //!   box, scored against the digit's ink.
-//! - [`picture`]: heat maps and grids as pixel buffers; [`writer`]: the crate's only file I/O
+//! - [`picture`]: heat maps and grids as pixel buffers; [`figure`]: the labelled layout
+//!   (title, column and row labels, colour bars, legend) of every explanation's PNG; [`writer`]: the crate's only file I/O
 //!   (PNG, `.npy`, JSON, atomic); [`outputs`]: the files each explanation writes (the `atrous`
-//!   commands' layouts).
+//!   commands' layouts); [`text`]: the embedded font every picture with text uses.
 //!
 //! Every method works on any [`Classifier`] (DilNet, the dilation-search network, …): images are
 //! pixels in `[0, 1]`, `[N, C, H, W]`, exactly what the model takes, and input gradients come
@@ -44,6 +45,7 @@ pub mod attribution;
 pub mod class_model;
 mod error;
 pub mod evaluation;
+pub mod figure;
 pub mod gradient;
 pub mod images;
 pub mod localize;
@@ -51,6 +53,7 @@ pub mod maxflow;
 pub mod outputs;
 pub mod picture;
 pub mod saliency;
+pub mod text;
 pub mod writer;
 
 pub use error::{Result, SaliencyError};

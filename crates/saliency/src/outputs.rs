@@ -4,17 +4,26 @@
 //!
 //! | explanation | files |
 //! | --- | --- |
-//! | saliency (any attribution method) | `maps.npy` `[N, H, W]`, `index.json` (with the method, its parameters and what a map holds), `saliency.png` (input / map / overlay, one column per image; `\|map\|` for signed methods) |
-//! | localisation | `localize.json`, `localize.png` (input / map / segmentation, one row per image) |
-//! | class models | `class_models.npy` `[K, H, W]`, `mean.npy` `[H, W]`, `class_models.json`, `index.json`, `class_models.png` |
+//! | saliency (any attribution method) | `maps.npy` `[N, H, W]`, `index.json` (with the method, its parameters and what a map holds), `saliency.png` (rows input / map / overlay; `\|map\|` for signed methods) |
+//! | localisation | `localize.json`, `localize.png` (rows input / map / segmentation with both boxes) |
+//! | class models | `class_models.npy` `[K, H, W]`, `mean.npy` `[H, W]`, `class_models.json`, `index.json`, `class_models.png` (rows `I*` / `I* + m`) |
+//!
+//! Every PNG is a labelled figure in [`crate::figure`]'s one layout: a title naming the command,
+//! the method and the model's dilation; one column per image or class with its label,
+//! prediction and score; a colour bar with numbers beside each coloured row; a legend and notes
+//! on how colours are scaled ([`MapScale`]).
 //!
 //! The JSON names targets as `"predicted"`, `"label"` or a class number, and writes `f32`
 //! values as their shortest decimal ([`crate::writer::json_f32`]): `0.05`, not `0.05000000074505806`.
 
 use crate::attribution::{Attribution, Method};
 use crate::class_model::{ClassModelConfig, ClassModels};
+use crate::figure::MapScale;
+use crate::figure::explain::{
+    ClassModelFigure, LocalizationFigure, SaliencyFigure, ShownImage, class_model_figure,
+    localization_figure, saliency_figure,
+};
 use crate::localize::{Localization, LocalizeConfig, LocalizeSummary};
-use crate::picture::{LocalizedView, class_model_grid, localization_grid, saliency_grid};
 use crate::saliency::Target;
 use crate::writer::{IndexEntry, json_f32, json_f32s, write_index, write_json, write_npy, write_png};
 use crate::{Result, SaliencyError};
@@ -80,6 +89,8 @@ pub struct SaliencyOutputs<'a> {
     pub show: usize,
     /// Upscaling factor of the picture.
     pub scale: usize,
+    /// How the maps of the picture are coloured.
+    pub map_scale: MapScale,
 }
 
 /// What [`write_saliency`] wrote.
@@ -139,8 +150,28 @@ pub fn write_saliency(dir: &Path, o: &SaliencyOutputs<'_>) -> Result<SaliencyWri
             // The heat map reads magnitudes; the signs stay in maps.npy.
             maps.iter_mut().for_each(|m| *m = m.abs());
         }
-        let grid = saliency_grid(x.as_slice(), &maps, h, o.scale);
-        write_png(&dir.join("saliency.png"), &grid)?;
+        let plane = h * w;
+        let images: Vec<ShownImage<'_>> = (0..shown)
+            .map(|i| ShownImage {
+                index: o.indices[i],
+                pixels: &x.as_slice()[i * plane..(i + 1) * plane],
+                map: &maps[i * plane..(i + 1) * plane],
+                label: labels[i],
+                prediction: s.predictions[i],
+                target: s.targets[i],
+                score: s.scores[i],
+            })
+            .collect();
+        let figure = saliency_figure(&SaliencyFigure {
+            images: &images,
+            side: h,
+            method: o.method,
+            target: o.target,
+            source: o.source,
+            map_scale: o.map_scale,
+            scale: o.scale,
+        });
+        write_png(&dir.join("saliency.png"), &figure.render().image)?;
     }
     let correct = s.predictions.iter().zip(&labels).filter(|(p, y)| p == y).count();
     Ok(SaliencyWritten { maps: n, correct, shown })
@@ -156,6 +187,10 @@ pub struct LocalizeOutputs<'a> {
     pub images: &'a [f32],
     /// Their saliency maps (of the predicted class).
     pub maps: &'a [f32],
+    /// Their true labels.
+    pub labels: &'a [usize],
+    /// The model's predictions.
+    pub predictions: &'a [usize],
     /// The per-image localisations.
     pub results: &'a [Localization],
     /// Their means and baselines.
@@ -166,14 +201,16 @@ pub struct LocalizeOutputs<'a> {
     pub first_image: usize,
     /// The model and the time taken.
     pub source: Source<'a>,
-    /// Rows of the picture (the first images; capped; 0: no picture).
+    /// Images in the picture, one column each (the first images; capped; 0: no picture).
     pub show: usize,
     /// Upscaling factor of the picture.
     pub scale: usize,
+    /// How the maps of the picture are coloured.
+    pub map_scale: MapScale,
 }
 
 /// Writes `localize.json` and (unless nothing is shown) `localize.png` into `dir`; returns the
-/// rows of the picture.
+/// images in the picture.
 pub fn write_localize(dir: &Path, o: &LocalizeOutputs<'_>) -> Result<usize> {
     let (c, m) = (o.config, o.summary);
     let report = o.source.fields(json!({
@@ -196,18 +233,27 @@ pub fn write_localize(dir: &Path, o: &LocalizeOutputs<'_>) -> Result<usize> {
     let shown = o.show.min(o.results.len());
     if shown > 0 {
         let plane = o.images.len() / o.results.len();
-        let corners =
-            |b: &Option<crate::localize::BoundingBox>| b.map(|b| (b.top, b.left, b.bottom, b.right));
-        let views: Vec<LocalizedView<'_>> = (0..shown)
-            .map(|i| LocalizedView {
-                image: &o.images[i * plane..(i + 1) * plane],
+        let images: Vec<ShownImage<'_>> = (0..shown)
+            .map(|i| ShownImage {
+                index: o.first_image + i,
+                pixels: &o.images[i * plane..(i + 1) * plane],
                 map: &o.maps[i * plane..(i + 1) * plane],
-                mask: &o.results[i].mask,
-                bbox: corners(&o.results[i].bbox),
-                ink_box: corners(&o.results[i].ink_box),
+                label: o.labels[i],
+                prediction: o.predictions[i],
+                target: o.predictions[i],
+                score: f32::NAN,
             })
             .collect();
-        write_png(&dir.join("localize.png"), &localization_grid(&views, side_of(plane), o.scale))?;
+        let figure = localization_figure(&LocalizationFigure {
+            images: &images,
+            results: &o.results[..shown],
+            side: side_of(plane),
+            config: o.config,
+            source: o.source,
+            map_scale: o.map_scale,
+            scale: o.scale,
+        });
+        write_png(&dir.join("localize.png"), &figure.render().image)?;
     }
     Ok(shown)
 }
@@ -217,13 +263,14 @@ pub const CLASS_MODEL_RECIPE: &str = "I* = argmax_I S_c(I + m) - lambda*||I||^2,
 
 /// Writes `class_models.npy` (`I*`), `mean.npy` (`m`), `class_models.json` (settings, scores
 /// before and after, softmax, prediction, final objective, `‖I*‖`), `index.json` (slot `j` of
-/// `class_models.npy` is the class model of class `target`) and `class_models.png` into `dir`.
+/// `class_models.npy` is the class model of class `target`) and `class_models.png` (drawn with
+/// `scale` and `map_scale`) into `dir`.
 pub fn write_class_models(
     dir: &Path,
     cm: &ClassModels,
     config: &ClassModelConfig,
     source: Source<'_>,
-    scale: usize,
+    (scale, map_scale): (usize, MapScale),
 ) -> Result<()> {
     let k = cm.classes.len();
     let side = side_of(cm.mean.len());
@@ -260,10 +307,8 @@ pub fn write_class_models(
     root.insert("maps".into(), "class_models.npy".into());
     root.insert("map".into(), "class model I*, [K, 28, 28]; see class_models.json".into());
     write_index(&dir.join("index.json"), &entries, root)?;
-    write_png(
-        &dir.join("class_models.png"),
-        &class_model_grid(cm.images.as_slice(), cm.mean.as_slice(), side, scale),
-    )
+    let figure = class_model_figure(&ClassModelFigure { models: cm, config, source, map_scale, scale });
+    write_png(&dir.join("class_models.png"), &figure.render().image)
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
-//! Pictures as pixel buffers: heat maps, input | map | overlay rows, class-model grids.
+//! Pictures as pixel buffers: tiles (grey images, heat maps, overlays, signed images), boxes,
+//! and plain grids of tiles (the study's saliency sheet and class-model grid).
 //!
-//! Everything here builds an [`RgbImage`] in memory; [`crate::writer`] turns it into a PNG.
-//! Heat maps use `colorous`' perceptually uniform INFERNO map on the map divided by its own
-//! maximum (each map is read on its own scale, as in the paper's figures); signed class models
-//! use the diverging RED_BLUE map centred on zero. Tiles are upscaled with nearest neighbour so a
-//! 28×28 map stays sharp and legible.
+//! Everything here builds an [`RgbImage`] in memory; [`crate::writer`] turns it into a PNG, and
+//! [`crate::figure`] lays tiles out with titles, labels and colour bars. Heat maps use
+//! `colorous`' perceptually uniform INFERNO map on `0..=max`, where `max` is the map's own maximum
+//! ([`heat`]) or a scale shared by several maps ([`heat_upto`]); signed images use the diverging
+//! RED_BLUE map centred on zero. Tiles are upscaled with nearest neighbour so a 28×28 map stays
+//! sharp and legible.
 
 use crate::localize::quantile;
 use colorous::Gradient;
@@ -35,7 +37,7 @@ impl RgbImage {
         [self.data[i], self.data[i + 1], self.data[i + 2]]
     }
 
-    fn set(&mut self, row: usize, col: usize, colour: [u8; 3]) {
+    pub(crate) fn set(&mut self, row: usize, col: usize, colour: [u8; 3]) {
         let i = 3 * (row * self.width + col);
         self.data[i..i + 3].copy_from_slice(&colour);
     }
@@ -77,23 +79,35 @@ pub fn grey(values: &[f32], side: usize, lo: f32, hi: f32) -> RgbImage {
     RgbImage { width: side, height: values.len() / side.max(1), data }
 }
 
-/// `values` scaled to `[0, 1]` by their own maximum (all zeros stay zero).
-fn unit_scaled(values: &[f32]) -> Vec<f32> {
-    let max = values.iter().copied().fold(0.0f32, f32::max);
-    values.iter().map(|&v| if max > 0.0 { v / max } else { 0.0 }).collect()
+/// The largest value of `values`, at least 0.
+pub fn max_of(values: &[f32]) -> f32 {
+    values.iter().copied().fold(0.0f32, f32::max)
+}
+
+/// `values` scaled to `[0, 1]` by `max`: values above it are clipped, all zeros when `max` is 0.
+fn scaled_to(values: &[f32], max: f32) -> Vec<f32> {
+    values.iter().map(|&v| if max > 0.0 { (v / max).clamp(0.0, 1.0) } else { 0.0 }).collect()
 }
 
 /// A heat map of a non-negative map through `gradient`, scaled by the map's maximum.
 pub fn heat(map: &[f32], side: usize, gradient: Gradient) -> RgbImage {
-    let data = unit_scaled(map).iter().flat_map(|&t| rgb(gradient.eval_continuous(f64::from(t)))).collect();
+    heat_upto(map, side, gradient, max_of(map))
+}
+
+/// A heat map of a non-negative map through `gradient` on the scale `0..=max` (larger values
+/// take the top colour), so maps drawn with one `max` compare.
+pub fn heat_upto(map: &[f32], side: usize, gradient: Gradient, max: f32) -> RgbImage {
+    let data =
+        scaled_to(map, max).iter().flat_map(|&t| rgb(gradient.eval_continuous(f64::from(t)))).collect();
     RgbImage { width: side, height: map.len() / side.max(1), data }
 }
 
-/// The heat map blended over the grey image, with the map value as opacity.
-pub fn overlay(image: &[f32], map: &[f32], side: usize, gradient: Gradient) -> RgbImage {
+/// The heat map on `0..=max` (as [`heat_upto`]) blended over the grey image, with the scaled
+/// map value as opacity.
+pub fn overlay(image: &[f32], map: &[f32], side: usize, gradient: Gradient, max: f32) -> RgbImage {
     let data = image
         .iter()
-        .zip(unit_scaled(map))
+        .zip(scaled_to(map, max))
         .flat_map(|(&v, t)| {
             let g = f32::from(grey_byte(v));
             let h = rgb(gradient.eval_continuous(f64::from(t)));
@@ -111,8 +125,18 @@ pub const DISPLAY_CLIP: f64 = 0.01;
 /// A signed image through a diverging map centred on zero; the symmetric range `±r` has `r` the
 /// 99th percentile of `|v|`, larger values are clipped.
 pub fn diverging(values: &[f32], side: usize, gradient: Gradient) -> RgbImage {
+    diverging_within(values, side, gradient, display_range(values))
+}
+
+/// The half-width `r` of [`diverging`]'s display range: the 99th percentile of `|v|`.
+pub fn display_range(values: &[f32]) -> f32 {
     let abs: Vec<f32> = values.iter().map(|v| v.abs()).collect();
-    let max = quantile(&abs, 1.0 - DISPLAY_CLIP);
+    quantile(&abs, 1.0 - DISPLAY_CLIP)
+}
+
+/// A signed image through a diverging map on `-max..=max`, zero at the centre, larger values
+/// clipped.
+pub fn diverging_within(values: &[f32], side: usize, gradient: Gradient, max: f32) -> RgbImage {
     let data = values
         .iter()
         .flat_map(|&v| {
@@ -138,19 +162,6 @@ pub fn grid(rows: &[Vec<RgbImage>], scale: usize, gap: usize) -> RgbImage {
         }
     }
     out
-}
-
-/// One column per image; rows: input, saliency heat map, overlay. `images` and `maps` hold
-/// `side²` values per item.
-pub fn saliency_grid(images: &[f32], maps: &[f32], side: usize, scale: usize) -> RgbImage {
-    let plane = side * side;
-    let pairs: Vec<(&[f32], &[f32])> = images.chunks_exact(plane).zip(maps.chunks_exact(plane)).collect();
-    let rows = vec![
-        pairs.iter().map(|(img, _)| grey(img, side, 0.0, 1.0)).collect(),
-        pairs.iter().map(|(_, map)| heat(map, side, colorous::INFERNO)).collect(),
-        pairs.iter().map(|(img, map)| overlay(img, map, side, colorous::INFERNO)).collect(),
-    ];
-    grid(&rows, scale, 2)
 }
 
 /// Saliency maps laid out `per_row` to a row, each input beside its map: the compact picture
@@ -207,51 +218,10 @@ pub fn draw_box(image: &mut RgbImage, top: usize, left: usize, bottom: usize, ri
     }
 }
 
-/// Colour of the segmentation's box in [`localization_grid`].
+/// Colour of the segmentation's box in the localisation figure.
 pub const SEGMENT_BOX: [u8; 3] = [230, 30, 30];
-/// Colour of the ink's box in [`localization_grid`].
+/// Colour of the ink's box in the localisation figure.
 pub const INK_BOX: [u8; 3] = [40, 200, 60];
-
-/// One localised image: its pixels, saliency map, graph-cut mask and the two boxes
-/// (`(top, left, bottom, right)`, half-open, in image pixels).
-#[derive(Clone, Copy, Debug)]
-pub struct LocalizedView<'a> {
-    /// `side²` pixels in `[0, 1]`.
-    pub image: &'a [f32],
-    /// `side²` saliency values.
-    pub map: &'a [f32],
-    /// `side²` foreground flags.
-    pub mask: &'a [bool],
-    /// The segmentation's box.
-    pub bbox: Option<(usize, usize, usize, usize)>,
-    /// The ink's box.
-    pub ink_box: Option<(usize, usize, usize, usize)>,
-}
-
-/// One row per image: input | saliency heat map | foreground (white) over the dimmed input with
-/// the segmentation's box in red and the ink's box in green.
-pub fn localization_grid(views: &[LocalizedView<'_>], side: usize, scale: usize) -> RgbImage {
-    let scale = scale.max(1);
-    let rows: Vec<Vec<RgbImage>> = views
-        .iter()
-        .map(|v| {
-            let seg: Vec<f32> =
-                v.image.iter().zip(v.mask).map(|(&p, &m)| if m { 1.0 } else { 0.35 * p }).collect();
-            let mut seg = grey(&seg, side, 0.0, 1.0).upscale(scale);
-            for (b, colour) in [(v.ink_box, INK_BOX), (v.bbox, SEGMENT_BOX)] {
-                if let Some((t, l, bo, r)) = b {
-                    draw_box(&mut seg, t * scale, l * scale, bo * scale, r * scale, colour);
-                }
-            }
-            vec![
-                grey(v.image, side, 0.0, 1.0).upscale(scale),
-                heat(v.map, side, colorous::INFERNO).upscale(scale),
-                seg,
-            ]
-        })
-        .collect();
-    grid(&rows, 1, 2)
-}
 
 #[cfg(test)]
 mod tests {

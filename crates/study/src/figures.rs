@@ -3,19 +3,18 @@
 //! and learning curves with min–max bands over seeds. Each figure is written as PNG (pixels from
 //! plotters' bitmap backend, encoded by the saliency crate's PNG writer) and SVG.
 //!
-//! Text uses DejaVu Sans, embedded in the binary (`assets/DejaVuSans.ttf`, with its licence
-//! beside it), so figures look the same on every machine and need no system font library.
+//! Text uses DejaVu Sans, the font the saliency crate embeds ([`atrous_saliency::text`]), so
+//! figures look the same on every machine and need no system font library.
 
 use crate::analysis::{ArmRow, EQUIVALENCE_MARGIN, StudyAnalysis};
 use crate::{Result, StudyError};
 use atrous_saliency::picture::RgbImage;
+use atrous_saliency::text::{FONT, register_font as font};
 use atrous_saliency::writer::write_png;
 use atrous_tensor::files::write_atomic;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::{FontStyle, register_font};
 use std::path::Path;
-use std::sync::Once;
 
 /// The figures every report embeds: (PNG file name, caption).
 pub const FIGURES: [(&str, &str); 3] = [
@@ -33,16 +32,7 @@ pub const FIGURES: [(&str, &str); 3] = [
     ),
 ];
 
-const FONT: &str = "sans-serif";
 const WIDTH: u32 = 1000;
-
-fn font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // The embedded font is valid; a failure here would only mean text is missing.
-        let _ = register_font(FONT, FontStyle::Normal, include_bytes!("../assets/DejaVuSans.ttf"));
-    });
-}
 
 fn fail(path: &Path, e: impl std::fmt::Display) -> StudyError {
     StudyError::Figure { path: path.to_path_buf(), message: e.to_string() }

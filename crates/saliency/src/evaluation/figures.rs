@@ -5,33 +5,22 @@
 //! Colour scales, one per map type, each tile on its own map's scale: non-negative maps use
 //! INFERNO from 0 (black) to the map's maximum (yellow); signed maps use RED_BLUE centred on 0
 //! (white) with `±` the 99th percentile of `|value|` (red negative, blue positive, larger
-//! values clipped); inputs are grey, 0 black, 1 white. Text is DejaVu Sans, the font the study's
-//! figures embed, so figures look the same on every machine.
+//! values clipped); inputs are grey, 0 black, 1 white. Text is DejaVu Sans, the crate's embedded font
+//! ([`crate::text`]), so figures look the same on every machine.
 
 use super::randomisation::CASCADE;
 use super::suite::Evaluation;
 use crate::picture::{RgbImage, diverging, grey, grid, heat};
+use crate::text::{FONT, register_font as font};
 use crate::writer::write_png;
 use crate::{Result, SaliencyError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::{FontStyle, register_font};
 use std::path::Path;
-use std::sync::Once;
 
-const FONT: &str = "sans-serif";
 const SCALE: usize = 3;
 const GAP: usize = 2;
 const HEADER: usize = 36;
-
-fn font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // The embedded font is valid; a failure would only leave text out.
-        let _ =
-            register_font(FONT, FontStyle::Normal, include_bytes!("../../../study/assets/DejaVuSans.ttf"));
-    });
-}
 
 type Draw<'a> = dyn Fn(&DrawingArea<BitMapBackend<'_>, Shift>) -> std::result::Result<(), String> + 'a;
 
