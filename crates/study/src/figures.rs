@@ -33,10 +33,10 @@ pub const FIGURES: [(&str, &str); 3] = [
     ),
 ];
 
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 const WIDTH: u32 = 1000;
 
-fn font() {
+pub(crate) fn font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The embedded font is valid; a failure here would only mean text is missing.
@@ -52,7 +52,13 @@ type Draw<'a> = dyn Fn(&DrawingArea<BitMapBackend<'_>, Shift>) -> std::result::R
 type DrawSvg<'a> = dyn Fn(&DrawingArea<SVGBackend<'_>, Shift>) -> std::result::Result<(), String> + 'a;
 
 /// Draws one figure as `NAME.png` and `NAME.svg` in `dir`.
-fn write_both(dir: &Path, png_name: &str, size: (u32, u32), png: &Draw<'_>, svg: &DrawSvg<'_>) -> Result<()> {
+pub(crate) fn write_both(
+    dir: &Path,
+    png_name: &str,
+    size: (u32, u32),
+    png: &Draw<'_>,
+    svg: &DrawSvg<'_>,
+) -> Result<()> {
     let path = dir.join(png_name);
     let mut buf = vec![255u8; (size.0 * size.1 * 3) as usize];
     {
@@ -84,7 +90,7 @@ pub fn write_figures(dir: &Path, a: &StudyAnalysis) -> Result<()> {
     write_both(dir, FIGURES[2].0, (WIDTH, 460), &|r| curves(r, a), &|r| curves(r, a))
 }
 
-fn colour(i: usize) -> RGBColor {
+pub(crate) fn colour(i: usize) -> RGBColor {
     const C: [RGBColor; 12] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
@@ -102,7 +108,7 @@ fn colour(i: usize) -> RGBColor {
     C[i % C.len()]
 }
 
-fn range_with(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
+pub(crate) fn range_with(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));

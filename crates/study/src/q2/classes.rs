@@ -66,7 +66,7 @@ pub fn seen(images: &[Vec<f32>], mean: &[f32], side: usize) -> Result<Tensor> {
     for image in images {
         data.extend(image.iter().zip(mean).map(|(a, b)| a + b));
     }
-    Ok(Tensor::from_vec(&[images.len(), 1, side, side], data).map_err(super::te)?)
+    Tensor::from_vec(&[images.len(), 1, side, side], data).map_err(super::te)
 }
 
 /// `S_c(I_c + m)` of each class model.

@@ -117,9 +117,9 @@ pub fn erf_shape(erf: &[f64], side: usize) -> ErfShape {
     };
     let rings = side;
     let (mut mass, mut count) = (vec![0.0; rings], vec![0usize; rings]);
-    for i in 0..erf.len() {
+    for (i, v) in erf.iter().enumerate() {
         let r = (dist(i).floor() as usize).min(rings - 1);
-        mass[r] += erf[i] / total;
+        mass[r] += v / total;
         count[r] += 1;
     }
     let profile = mass.iter().zip(&count).map(|(m, &c)| if c > 0 { m / c as f64 } else { 0.0 }).collect();

@@ -110,8 +110,17 @@ pub fn floor_verdict(within_a: &[f64], within_b: &[f64], across: &[f64]) -> Floo
 }
 
 impl FloorVerdict {
-    /// "clears the noise floor" / "within the noise floor".
+    /// Whether both the floor and the across mean exist (each dilation has two seeds or more).
+    pub fn testable(&self) -> bool {
+        self.floor.is_finite() && self.across.is_finite()
+    }
+
+    /// "clears the noise floor" / "within the noise floor" / "not testable".
     pub fn phrase(&self) -> &'static str {
-        if self.real { "clears the noise floor" } else { "within the noise floor" }
+        match (self.testable(), self.real) {
+            (false, _) => "not testable (fewer than two seeds)",
+            (true, true) => "clears the noise floor",
+            (true, false) => "within the noise floor",
+        }
     }
 }

@@ -29,12 +29,15 @@
 
 pub mod analysis;
 pub mod classes;
+pub mod csv;
 pub mod erf;
 pub mod faith;
 pub mod figures;
 pub mod floor;
 pub mod maps;
 pub mod report;
+pub mod report_more;
+pub mod rows;
 pub mod run;
 
 use crate::data::{load_test, load_train};
