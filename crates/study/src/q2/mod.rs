@@ -146,8 +146,13 @@ pub fn run_q2(plan: &Q2Plan, observer: &dyn Observer) -> Result<Q2Analysis> {
     let train = load_train(&plan.data)?;
     let inputs = run::Inputs::new(plan, &test, &train)?;
     let mut runs = Vec::new();
-    // Seed-major, so that a partial measurement covers every dilation alike.
-    for seed in 0..plan.seeds {
+    // Seed-major, so that a partial measurement covers every dilation alike; seeds that only
+    // measure maps and ERFs (cheap) before those that also run class-model convergence and
+    // faithfulness, so that a partial measurement has as many seeds as possible.
+    let heavy = |s: u64| s < plan.class_seeds || s < plan.faith_seeds;
+    let mut order: Vec<u64> = (0..plan.seeds).collect();
+    order.sort_by_key(|&s| (heavy(s), s));
+    for seed in order {
         for &d in &plan.dilations {
             if !run::model_path(plan, d, seed).exists() {
                 observer.message(&format!("q2: d{d}-s{seed} missing, skipped"));
