@@ -176,6 +176,8 @@ pub struct ClassRow {
     pub steps: Option<Summary>,
     /// Classes (over all seeds) that reached the cap without converging.
     pub capped: usize,
+    /// `‖ΔI‖/‖I‖` of the last step (mean over classes), over seeds (converged setting only).
+    pub final_change: Option<Summary>,
 }
 
 /// Faithfulness of one method at one dilation.

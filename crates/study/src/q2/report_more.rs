@@ -34,13 +34,13 @@ pub fn rest(plan: &Q2Plan, a: &Q2Analysis) -> String {
     writeln!(s, "\n### Class models\n").ok();
     writeln!(s, "`I* = argmax_I S_c(I + m) − λ‖I‖²` by the paper's plain ascent (λ = {}, η = {}, from I = 0, m the mean training image). *Paper*: after {} steps, every seed. *Converged*: the same steps continued until the relative change ‖ΔI‖/‖I‖ of one step is below {:e} or {} steps (the cap), seeds 0–{}. The penalty's time constant is 1/(2ηλ) = {:.0} steps. ‖I*‖ in pixel units; pixel range of I* + m (images live in [0, 1]); S_c(I* + m) over the class's mean logit on the real test images of the set (same network); *recognised*: share of the 10 classes that an independently trained network (d={}, seed {}, left out of its own row) assigns to I* + m.\n",
         c.lambda, c.lr, c.paper_steps, c.tolerance, c.cap, plan.class_seeds.saturating_sub(1), 1.0 / (2.0 * f64::from(c.lr) * f64::from(c.lambda)), plan.judge.0, plan.judge.1).ok();
-    writeln!(s, "| setting | d | seeds | ‖I*‖ | min pixel | max pixel | S_c / real mean logit | recognised | steps | classes at the cap |").ok();
-    writeln!(s, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |").ok();
+    writeln!(s, "| setting | d | seeds | ‖I*‖ | min pixel | max pixel | S_c / real mean logit | recognised | steps | classes at the cap | last ‖ΔI‖/‖I‖ |").ok();
+    writeln!(s, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |").ok();
     for (setting, rows) in ["paper", "converged"].iter().zip(&a.classes) {
         for r in rows {
             writeln!(
                 s,
-                "| {setting} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {setting} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 r.dilation,
                 r.seeds,
                 fmt_summary(r.norm, 1),
@@ -49,7 +49,8 @@ pub fn rest(plan: &Q2Plan, a: &Q2Analysis) -> String {
                 fmt_summary(r.relative_score, 2),
                 fmt_summary(r.recognised, 2),
                 fmt_summary(r.steps, 0),
-                r.capped
+                if *setting == "paper" { "—".to_string() } else { r.capped.to_string() },
+                r.final_change.map_or("—".into(), |c| format!("{:.1e} ± {:.1e}", c.mean, c.sd)),
             )
             .ok();
         }

@@ -65,6 +65,7 @@ pub(super) fn class_rows(
     for &d in &plan.dilations {
         let (mut norm, mut lo, mut hi, mut rel, mut rec, mut steps, mut capped) =
             (vec![], vec![], vec![], vec![], vec![], vec![], 0);
+        let mut change = vec![];
         for r in runs.iter().filter(|r| r.dilation == d) {
             let Some(c) = r.class.as_ref().filter(|c| !converged || c.cap > plan.converge.paper_steps) else {
                 continue;
@@ -77,8 +78,11 @@ pub(super) fn class_rows(
             lo.push(nr.iter().map(|x| x.1).sum::<f64>() / k);
             hi.push(nr.iter().map(|x| x.2).sum::<f64>() / k);
             rel.push(scores.iter().zip(&r.class_logit).map(|(&s, &m)| f64::from(s) / m).sum::<f64>() / k);
-            steps.push(c.steps.iter().sum::<usize>() as f64 / k);
-            capped += c.steps.iter().filter(|&&s| s >= plan.converge.cap).count();
+            if converged {
+                steps.push(c.steps.iter().sum::<usize>() as f64 / k);
+                capped += c.steps.iter().filter(|&&s| s >= plan.converge.cap).count();
+                change.push(c.final_change.iter().sum::<f64>() / k);
+            }
             if (d, r.seed) != plan.judge {
                 let pred =
                     judge.predict(&seen(imgs, &inputs.mean, side)?)?.argmax_last().map_err(super::te)?;
@@ -94,6 +98,7 @@ pub(super) fn class_rows(
             recognised: summary(&rec),
             steps: summary(&steps),
             capped,
+            final_change: summary(&change),
         });
     }
     Ok(rows)
