@@ -99,7 +99,7 @@ pub struct MetricRow {
 }
 
 /// The names of the fixed baselines, in [`MetricRow::fixed`] order.
-pub const FIXED_BASELINES: [&str; 3] = ["uniform", "image", "Sobel"];
+pub const FIXED_BASELINES: [&str; 3] = ["uniform-map (chance)", "image-as-map", "Sobel-edge"];
 
 impl MetricRow {
     /// The baselines whose value lies inside the CI of dilation `cell` (incl. its random net's).
@@ -112,7 +112,7 @@ impl MetricRow {
             .map(|(n, _)| *n)
             .collect();
         if s.ci.contains(cell.random) {
-            out.push("random network");
+            out.push("random-network (chance)");
         }
         out
     }

@@ -63,7 +63,7 @@ pub fn rest(plan: &Q2Plan, a: &Q2Analysis) -> String {
     writeln!(s, "### Faithfulness per dilation\n").ok();
     let faith_seeds = a.runs.iter().filter(|r| r.faith.is_some()).count();
     let fi = a.runs.iter().find_map(|r| r.faith.as_ref());
-    writeln!(s, "On a subset ({faith_seeds} runs: seeds 0–{} per d, the first {} images of the set, {} deletion/insertion steps): deletion and insertion AUC of the softmax probability of the predicted class (pixels set to 0 / restored into a black image in the map's order), the random order as baseline; and the randomisation test: Spearman ρ of |map| between the trained network and the same network with every layer re-initialised (near 0 is what a faithful method gives). IG: 50 steps from a black image; SmoothGrad: 50 samples, σ = 0.15.\n",
+    writeln!(s, "On a subset ({faith_seeds} runs: seeds 0–{} per d, the first {} images of the set, {} deletion/insertion steps): deletion and insertion AUC of the softmax probability of the predicted class (pixels set to 0 / restored into a black image in the map's order), the random order as baseline; and the randomisation test: Spearman ρ of |map| between the trained network and the same network with every layer re-initialised (near 0 is what a faithful method gives). IG: 50 steps from a black image; SmoothGrad: 50 samples, σ = 0.15. IG multiplies by the input, so its map is zero off the ink whatever the weights: its ρ after randomisation mostly measures the digit's shape, not the model.\n",
         plan.faith_seeds.saturating_sub(1), fi.map_or(0, |x| x.images), fi.map_or(0, |x| x.steps)).ok();
     writeln!(s, "| d | method | deletion AUC ↓ | insertion AUC ↑ | ρ after randomisation | random order: deletion / insertion |").ok();
     writeln!(s, "| --- | --- | --- | --- | --- | --- |").ok();
@@ -111,7 +111,8 @@ pub fn rest(plan: &Q2Plan, a: &Q2Analysis) -> String {
             .iter()
             .map(|c| format!("d={} {}", c.dilation, c.summary.map_or("—".into(), |s| f(s.mean, 3))))
             .collect();
-        let real = row.pairs.iter().filter(|p| p.real()).count();
+        let real: Vec<String> =
+            row.pairs.iter().filter(|p| p.real()).map(|p| format!("{}–{}", p.a, p.b)).collect();
         let at: Vec<String> = row
             .cells
             .iter()
@@ -122,11 +123,12 @@ pub fn rest(plan: &Q2Plan, a: &Q2Analysis) -> String {
             .collect();
         writeln!(
             s,
-            "- {}: {}; {} of {} pairs clear the seed noise{}.",
+            "- {}: {}; {} of {} pairs of dilations clear the seed noise{}{}.",
             m.name,
             cells.join(", "),
-            real,
+            real.len(),
             row.pairs.len(),
+            if real.is_empty() { String::new() } else { format!(" ({})", real.join(", ")) },
             if at.is_empty() {
                 "; no dilation at a baseline".into()
             } else {
