@@ -148,13 +148,41 @@ pub fn rest(plan: &Q2Plan, a: &Q2Analysis) -> String {
         )
         .ok();
     }
-    for r in &a.classes[1] {
+    let ci = |x: Option<crate::stats::Summary>, digits: usize| {
+        x.map_or("—".into(), |x| {
+            format!("{} [{}, {}]", f(x.mean, digits), f(x.ci.lo, digits), f(x.ci.hi, digits))
+        })
+    };
+    for (setting, rows) in ["after the paper's steps", "at convergence or the cap"].iter().zip(&a.classes) {
+        let parts: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "d={} {} (S_c / real logit {})",
+                    r.dilation,
+                    ci(r.recognised, 2),
+                    ci(r.relative_score, 0)
+                )
+            })
+            .collect();
         writeln!(
             s,
-            "- Converged class models of d={}: recognised {} by the judge, S_c / real logit {}.",
-            r.dilation,
-            r.recognised.map_or("—".into(), |x| f(x.mean, 2)),
-            r.relative_score.map_or("—".into(), |x| f(x.mean, 1))
+            "- Class models {setting}, share recognised by the independent d={} network: {}.",
+            plan.judge.0,
+            parts.join("; ")
+        )
+        .ok();
+    }
+    let capped: usize = a.classes[1].iter().map(|r| r.capped).sum();
+    let run: usize = a.classes[1].iter().map(|r| 10 * r.seeds).sum();
+    writeln!(s, "- Convergence: {capped} of {run} class models reached the {}-step cap before their relative change fell below {:e}; the \"converged\" rows are therefore the images at the cap.", plan.converge.cap, plan.converge.tolerance).ok();
+    for (what, floor) in [("paper's steps", &a.class_floor[0]), ("cap", &a.class_floor[1])] {
+        let verdicts: Vec<String> =
+            floor.pairs.iter().map(|p| format!("{}–{} {}", p.a, p.b, p.verdict.phrase())).collect();
+        writeln!(
+            s,
+            "- Class models at the {what}, similarity across d vs the seed floor: {}.",
+            verdicts.join("; ")
         )
         .ok();
     }
