@@ -165,10 +165,12 @@ pub fn rest(plan: &Q2Plan, a: &Q2Analysis) -> String {
                 )
             })
             .collect();
+        let chance = 1.0 / a.runs.first().map_or(10, |r| r.class_logit.len()).max(1) as f64;
         writeln!(
             s,
-            "- Class models {setting}, share recognised by the independent d={} network: {}.",
+            "- Class models {setting}, share recognised by the independent d={} network (chance {}: at I = 0 it sees only m and names one class): {}.",
             plan.judge.0,
+            f(chance, 2),
             parts.join("; ")
         )
         .ok();
