@@ -15,6 +15,7 @@ use crate::progress::Progress;
 use anyhow::{Result, ensure};
 use atrous_study::memory;
 use atrous_study::plan::{MAIN_SEEDS, VALIDATION_IMAGES, describe};
+use atrous_study::q2::{Q2Plan, run_q2};
 use atrous_study::{
     PlannedRun, RunState, SearchPlan, StudyPlan, TrainRecipe, plan_runs, report_only, run_study,
 };
@@ -84,6 +85,27 @@ pub struct StudyArgs {
     /// Study folder.
     #[arg(long, default_value = "runs/study")]
     pub out: PathBuf,
+    /// Question 2 on the study's existing main-grid runs (nothing is trained): saliency metrics
+    /// on every seed against noise floors and baselines, gridding, effective receptive fields,
+    /// class models, faithfulness; writes `Q2.md` and `q2/` into --q2-docs.
+    #[arg(long, conflicts_with_all = ["plan", "report_only", "quick", "controls"])]
+    pub q2: bool,
+    /// Q2: per-run cache folder (numbers keyed by the model file's hash, and maps).
+    #[arg(long, default_value = "runs/q2")]
+    pub q2_cache: PathBuf,
+    /// Q2: where `Q2.md` and the `q2/` folder of CSVs and figures go.
+    #[arg(long, default_value = "docs/study")]
+    pub q2_docs: PathBuf,
+    /// Q2: seeds per dilation (0..N) that also run class models to convergence (the others
+    /// stop at the paper's 200 steps).
+    #[arg(long, default_value_t = 3)]
+    pub q2_class_seeds: u64,
+    /// Q2: seeds per dilation (0..N) that also run the faithfulness checks.
+    #[arg(long, default_value_t = 3)]
+    pub q2_faith_seeds: u64,
+    /// Q2: use only the runs whose numbers are cached (regenerates the report in seconds).
+    #[arg(long)]
+    pub q2_cached_only: bool,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -218,6 +240,22 @@ fn train_command(a: &StudyArgs, run: &PlannedRun) -> String {
 
 /// Runs `atrous study`.
 pub fn run(args: &StudyArgs) -> Result<()> {
+    if args.q2 {
+        crate::set_threads(args.threads)?;
+        let mut q2 = Q2Plan::reference(
+            args.out.clone(),
+            args.data.dir()?,
+            args.q2_cache.clone(),
+            args.q2_docs.clone(),
+        );
+        q2.dilations = args.dilations.clone();
+        q2.seeds = args.seeds;
+        q2.class_seeds = args.q2_class_seeds;
+        q2.faith_seeds = args.q2_faith_seeds;
+        q2.cached_only = args.q2_cached_only;
+        run_q2(&q2, &Progress::new(args.quiet))?;
+        return Ok(());
+    }
     let plan = plan(args)?;
     let evaluated = if plan.recipe.validation > 0 { "validation" } else { "test" };
     let progress = Progress::new(args.quiet).evaluating(evaluated);

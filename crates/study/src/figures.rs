@@ -9,7 +9,7 @@
 use crate::analysis::{ArmRow, EQUIVALENCE_MARGIN, StudyAnalysis};
 use crate::{Result, StudyError};
 use atrous_saliency::picture::RgbImage;
-use atrous_saliency::text::{FONT, register_font as font};
+pub(crate) use atrous_saliency::text::{FONT, register_font as font};
 use atrous_saliency::writer::write_png;
 use atrous_tensor::files::write_atomic;
 use plotters::coord::Shift;
@@ -42,7 +42,13 @@ type Draw<'a> = dyn Fn(&DrawingArea<BitMapBackend<'_>, Shift>) -> std::result::R
 type DrawSvg<'a> = dyn Fn(&DrawingArea<SVGBackend<'_>, Shift>) -> std::result::Result<(), String> + 'a;
 
 /// Draws one figure as `NAME.png` and `NAME.svg` in `dir`.
-fn write_both(dir: &Path, png_name: &str, size: (u32, u32), png: &Draw<'_>, svg: &DrawSvg<'_>) -> Result<()> {
+pub(crate) fn write_both(
+    dir: &Path,
+    png_name: &str,
+    size: (u32, u32),
+    png: &Draw<'_>,
+    svg: &DrawSvg<'_>,
+) -> Result<()> {
     let path = dir.join(png_name);
     let mut buf = vec![255u8; (size.0 * size.1 * 3) as usize];
     {
@@ -74,7 +80,7 @@ pub fn write_figures(dir: &Path, a: &StudyAnalysis) -> Result<()> {
     write_both(dir, FIGURES[2].0, (WIDTH, 460), &|r| curves(r, a), &|r| curves(r, a))
 }
 
-fn colour(i: usize) -> RGBColor {
+pub(crate) fn colour(i: usize) -> RGBColor {
     const C: [RGBColor; 12] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
@@ -92,7 +98,7 @@ fn colour(i: usize) -> RGBColor {
     C[i % C.len()]
 }
 
-fn range_with(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
+pub(crate) fn range_with(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));

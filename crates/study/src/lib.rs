@@ -46,6 +46,7 @@ pub mod memory;
 mod observer;
 pub mod plan;
 pub mod provenance;
+pub mod q2;
 mod recipe;
 pub mod report;
 mod run;

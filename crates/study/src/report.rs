@@ -420,6 +420,10 @@ pub fn render_markdown(a: &StudyAnalysis) -> String {
         let _ = writeln!(md, "## What do the networks look at? (question 2)\n");
         let _ = writeln!(
             md,
+            "The measured answer (every seed against noise floors and baselines, gridding, effective receptive fields, class models to convergence, faithfulness) is the section `Q2.md` that `atrous study --q2` writes beside this report; the table below is the earlier summary.\n"
+        );
+        let _ = writeln!(
+            md,
             "| arm | saliency on ink (%) | spread (px) | box IoU | mask IoU | class-model S_c | class-model p |\n| --- | --- | --- | --- | --- | --- | --- |"
         );
         for row in &a.rows {
