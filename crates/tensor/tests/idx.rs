@@ -389,10 +389,7 @@ fn header_only_read_gives_the_dims_without_the_data() {
         read_idx_header(&idx_bytes(&[65536, 65536], &[])[..]),
         Err(IdxError::TooLarge { bytes: Some(4_294_967_296), .. })
     ));
-    assert!(matches!(
-        read_idx_header(&raw[..9]),
-        Err(IdxError::TruncatedHeader { expected: 16, found: 9 })
-    ));
+    assert!(matches!(read_idx_header(&raw[..9]), Err(IdxError::TruncatedHeader { expected: 16, found: 9 })));
 
     let dir = temp_dir("header");
     let path = dir.join("labels.gz");
@@ -416,9 +413,15 @@ fn raw_file_shorter_than_promised_reports_the_bytes_it_has() {
     assert!(matches!(err.inner(), IdxError::Truncated { expected: 60, found: 50 }), "{err}");
     // Rank 1 and 4 likewise (header 8 and 20 bytes).
     std::fs::write(&path, idx_bytes(&[30], &pattern(21))).unwrap();
-    assert!(matches!(read_idx_file(&path).unwrap_err().inner(), IdxError::Truncated { expected: 30, found: 21 }));
+    assert!(matches!(
+        read_idx_file(&path).unwrap_err().inner(),
+        IdxError::Truncated { expected: 30, found: 21 }
+    ));
     std::fs::write(&path, idx_bytes(&[2, 2, 2, 5], &pattern(33))).unwrap();
-    assert!(matches!(read_idx_file(&path).unwrap_err().inner(), IdxError::Truncated { expected: 40, found: 33 }));
+    assert!(matches!(
+        read_idx_file(&path).unwrap_err().inner(),
+        IdxError::Truncated { expected: 40, found: 33 }
+    ));
     // Exactly the promised size is read.
     std::fs::write(&path, idx_bytes(&[2, 2, 2, 5], &pattern(40))).unwrap();
     assert_eq!(read_idx_file(&path).unwrap().data, pattern(40));
