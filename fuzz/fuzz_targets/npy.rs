@@ -44,7 +44,11 @@ fn parse_npy(bytes: &[u8]) -> Result<(Vec<usize>, Vec<u32>), String> {
         .and_then(|s| s.strip_suffix("), }"))
         .ok_or_else(|| format!("unexpected dict {dict:?}"))?;
     let dims = parse_shape(shape)?;
-    let count = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("shape overflows")?;
+    let count = if dims.contains(&0) {
+        0
+    } else {
+        dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("shape overflows")?
+    };
     if data.len() != count.checked_mul(4).ok_or("shape overflows")? {
         return Err(format!("{} data bytes for {count} f32 values", data.len()));
     }
