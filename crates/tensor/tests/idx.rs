@@ -366,6 +366,11 @@ fn interrupted_reads_are_retried_raw_and_gzip() {
     let gz = gzip(&raw);
     assert_eq!(read_idx(Interrupting { bytes: &gz, interrupt_next: true }).unwrap().data, data);
     assert_eq!(read_idx_header(Interrupting { bytes: &raw, interrupt_next: true }).unwrap(), vec![4, 9, 9]);
+    // Short reads never take more than the data promised: what follows is trailing data.
+    let mut long = raw.clone();
+    long.extend_from_slice(&[1, 2, 3, 4, 5]);
+    let err = read_idx(Interrupting { bytes: &long, interrupt_next: true }).unwrap_err();
+    assert!(matches!(err, IdxError::TrailingData { expected: 324, extra: 5, .. }), "{err}");
     // An interruption is not a failure of the reader: corruption after one is still gzip's.
     let mut bad = gz.clone();
     let crc_pos = bad.len() - 8;
@@ -404,13 +409,13 @@ fn header_only_read_gives_the_dims_without_the_data() {
 
 #[test]
 fn raw_file_shorter_than_promised_reports_the_bytes_it_has() {
-    // Rank 3: a 16-byte header, 60 data bytes promised, 50 present. The count comes from the
+    // Rank 3: a 16-byte header, 60 data bytes promised, 40 present. The count comes from the
     // file's size minus the header's length (4 + 4·rank), before any data is read.
     let dir = temp_dir("short");
     let path = dir.join("short-idx3-ubyte");
-    std::fs::write(&path, idx_bytes(&[3, 4, 5], &pattern(50))).unwrap();
+    std::fs::write(&path, idx_bytes(&[3, 4, 5], &pattern(40))).unwrap();
     let err = read_idx_file(&path).unwrap_err();
-    assert!(matches!(err.inner(), IdxError::Truncated { expected: 60, found: 50 }), "{err}");
+    assert!(matches!(err.inner(), IdxError::Truncated { expected: 60, found: 40 }), "{err}");
     // Rank 1 and 4 likewise (header 8 and 20 bytes).
     std::fs::write(&path, idx_bytes(&[30], &pattern(21))).unwrap();
     assert!(matches!(
@@ -422,9 +427,14 @@ fn raw_file_shorter_than_promised_reports_the_bytes_it_has() {
         read_idx_file(&path).unwrap_err().inner(),
         IdxError::Truncated { expected: 40, found: 33 }
     ));
-    // Exactly the promised size is read.
+    // Exactly the promised size is read; a longer file is trailing data, not a short one.
     std::fs::write(&path, idx_bytes(&[2, 2, 2, 5], &pattern(40))).unwrap();
     assert_eq!(read_idx_file(&path).unwrap().data, pattern(40));
+    std::fs::write(&path, idx_bytes(&[2, 2, 2, 5], &pattern(47))).unwrap();
+    assert!(matches!(
+        read_idx_file(&path).unwrap_err().inner(),
+        IdxError::TrailingData { expected: 40, extra: 7, extra_is_lower_bound: false }
+    ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
