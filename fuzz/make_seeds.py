@@ -49,3 +49,9 @@ for i, text in enumerate(["0..10", "5", "3..3", "label", "predicted", "7", "inte
     write(f"seeds/cli_parse/seed-{i}", text.encode() + b"\x00\x10")
 for i in range(4):
     write(f"seeds/conv_diff/seed-{i}", bytes([(i * 37 + j * 11) % 256 for j in range(24)]))
+# npy: any bytes make a case (shape, skew, bit patterns); these start the fuzzer at a rank-2 array,
+# a one-dimensional one, a zero-sized one and NaN/infinity bit patterns.
+write("seeds/npy/seed-0", struct.pack("<IIIbIIII", 2, 3, 0, 0, 0x3F800000, 0x7FC00001, 0xFF800000, 1) + b"\x08\x00\x00\x00")
+write("seeds/npy/seed-1", struct.pack("<IbI", 7, 0, 0x80000000) + b"\x04\x00\x00\x00")
+write("seeds/npy/seed-2", struct.pack("<IIIb", 4, 0, 9, 1) + b"\x0c\x00\x00\x00")
+write("seeds/npy/seed-3", bytes(range(64)))

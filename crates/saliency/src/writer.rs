@@ -23,8 +23,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// The bytes of a `.npy` file (format 1.0, `<f4`, C order) holding `data` with shape `dims`.
 pub fn npy_bytes(dims: &[usize], data: &[f32]) -> Result<Vec<u8>> {
-    let expected: usize = dims.iter().product();
-    if expected != data.len() {
+    // A zero dimension makes the array empty whatever the others are; otherwise a product that
+    // overflows cannot match any data (reported as usize::MAX values needed).
+    let expected =
+        if dims.contains(&0) { Some(0) } else { dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) };
+    if expected != Some(data.len()) {
+        let expected = expected.unwrap_or(usize::MAX);
         return Err(SaliencyError::Length { what: "npy", dims: dims.to_vec(), expected, found: data.len() });
     }
     let shape = match dims {
@@ -189,6 +193,20 @@ mod tests {
         let bytes = npy_bytes(&[3], &[1.0, 2.0, 3.0]).unwrap();
         assert!(std::str::from_utf8(&bytes[10..70]).unwrap().contains("'shape': (3,)"));
         assert!(npy_bytes(&[2, 2], &[1.0]).is_err());
+    }
+
+    /// Found by the `npy` fuzz target: the shape's product was taken with `product()`, which
+    /// overflowed (a panic with overflow checks) on huge dimensions before reaching a zero one.
+    #[test]
+    fn npy_zero_dimension_after_huge_ones_is_an_empty_array_not_an_overflow() {
+        let dims = [35, 255, 1_802_201_963, 1_802_201_963, 1_802_201_917, 0];
+        let bytes = npy_bytes(&dims, &[]).unwrap();
+        let header = std::str::from_utf8(&bytes[10..]).unwrap();
+        assert!(header.contains("'shape': (35, 255, 1802201963, 1802201963, 1802201917, 0), }"), "{header}");
+        assert_eq!(bytes.len() % 64, 0, "no data after the aligned header");
+        // Without the zero the product overflows: refused, not wrapped into a small count.
+        let err = npy_bytes(&dims[..5], &[1.0]).unwrap_err();
+        assert!(matches!(err, SaliencyError::Length { expected: usize::MAX, found: 1, .. }), "{err}");
     }
 
     #[test]

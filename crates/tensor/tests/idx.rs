@@ -5,7 +5,9 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use atrous_tensor::idx::{IdxArray, IdxError, MAX_IDX_BYTES, read_idx, read_idx_file};
+use atrous_tensor::idx::{
+    IdxArray, IdxError, MAX_IDX_BYTES, read_idx, read_idx_file, read_idx_header, read_idx_header_file,
+};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use proptest::prelude::*;
@@ -333,6 +335,165 @@ fn error_messages_carry_the_numbers() {
     assert!(msg.contains("0x0d") && msg.contains("f32"), "{msg}");
     let msg = read_idx(&[0xde, 0xad, 0xbe, 0xef][..]).unwrap_err().to_string();
     assert!(msg.contains("0xdeadbeef"), "{msg}");
+}
+
+/// A reader that returns `ErrorKind::Interrupted` before every chunk it hands out, so every
+/// read loop must retry.
+struct Interrupting<'a> {
+    bytes: &'a [u8],
+    interrupt_next: bool,
+}
+
+impl Read for Interrupting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.interrupt_next = !self.interrupt_next;
+        if !self.interrupt_next {
+            return Err(io::Error::from(io::ErrorKind::Interrupted));
+        }
+        let n = buf.len().min(self.bytes.len()).min(7);
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn interrupted_reads_are_retried_raw_and_gzip() {
+    let data = pattern(4 * 9 * 9);
+    let raw = idx_bytes(&[4, 9, 9], &data);
+    let arr = read_idx(Interrupting { bytes: &raw, interrupt_next: true }).unwrap();
+    assert_eq!(arr, IdxArray { dims: vec![4, 9, 9], data: data.clone() });
+    let gz = gzip(&raw);
+    assert_eq!(read_idx(Interrupting { bytes: &gz, interrupt_next: true }).unwrap().data, data);
+    assert_eq!(read_idx_header(Interrupting { bytes: &raw, interrupt_next: true }).unwrap(), vec![4, 9, 9]);
+    // Short reads never take more than the data promised: what follows is trailing data.
+    let mut long = raw.clone();
+    long.extend_from_slice(&[1, 2, 3, 4, 5]);
+    let err = read_idx(Interrupting { bytes: &long, interrupt_next: true }).unwrap_err();
+    assert!(matches!(err, IdxError::TrailingData { expected: 324, extra: 5, .. }), "{err}");
+    // An interruption is not a failure of the reader: corruption after one is still gzip's.
+    let mut bad = gz.clone();
+    let crc_pos = bad.len() - 8;
+    bad[crc_pos] ^= 0x01;
+    let err = read_idx(Interrupting { bytes: &bad, interrupt_next: true }).unwrap_err();
+    assert!(matches!(err, IdxError::Gzip(_)), "{err}");
+}
+
+#[test]
+fn header_only_read_gives_the_dims_without_the_data() {
+    let raw = idx_bytes(&[3, 4, 5], &pattern(60));
+    assert_eq!(read_idx_header(&raw[..]).unwrap(), vec![3, 4, 5]);
+    assert_eq!(read_idx_header(&gzip(&raw)[..]).unwrap(), vec![3, 4, 5]);
+    // The data is not read: a header over a missing body is fine here, and read_idx refuses it.
+    let header = idx_bytes(&[60000, 28, 28], &[]);
+    assert_eq!(read_idx_header(&header[..]).unwrap(), vec![60000, 28, 28]);
+    assert!(matches!(read_idx(&header[..]), Err(IdxError::Truncated { expected: 47_040_000, found: 0 })));
+    // The header checks are read_idx's.
+    assert!(matches!(read_idx_header(&idx_bytes(&[2, 0], &[])[..]), Err(IdxError::ZeroDim { axis: 1, .. })));
+    assert!(matches!(
+        read_idx_header(&idx_bytes(&[65536, 65536], &[])[..]),
+        Err(IdxError::TooLarge { bytes: Some(4_294_967_296), .. })
+    ));
+    assert!(matches!(read_idx_header(&raw[..9]), Err(IdxError::TruncatedHeader { expected: 16, found: 9 })));
+
+    let dir = temp_dir("header");
+    let path = dir.join("labels.gz");
+    std::fs::write(&path, gzip(&header)).unwrap();
+    assert_eq!(read_idx_header_file(&path).unwrap(), vec![60000, 28, 28]);
+    let missing = dir.join("missing");
+    let err = read_idx_header_file(&missing).unwrap_err();
+    assert_eq!(err.path(), Some(missing.as_path()));
+    assert!(matches!(err.inner(), IdxError::Io(e) if e.kind() == io::ErrorKind::NotFound));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn raw_file_shorter_than_promised_reports_the_bytes_it_has() {
+    // Rank 3: a 16-byte header, 60 data bytes promised, 40 present. The count comes from the
+    // file's size minus the header's length (4 + 4·rank), before any data is read.
+    let dir = temp_dir("short");
+    let path = dir.join("short-idx3-ubyte");
+    std::fs::write(&path, idx_bytes(&[3, 4, 5], &pattern(40))).unwrap();
+    let err = read_idx_file(&path).unwrap_err();
+    assert!(matches!(err.inner(), IdxError::Truncated { expected: 60, found: 40 }), "{err}");
+    // Rank 1 and 4 likewise (header 8 and 20 bytes).
+    std::fs::write(&path, idx_bytes(&[30], &pattern(21))).unwrap();
+    assert!(matches!(
+        read_idx_file(&path).unwrap_err().inner(),
+        IdxError::Truncated { expected: 30, found: 21 }
+    ));
+    std::fs::write(&path, idx_bytes(&[2, 2, 2, 5], &pattern(33))).unwrap();
+    assert!(matches!(
+        read_idx_file(&path).unwrap_err().inner(),
+        IdxError::Truncated { expected: 40, found: 33 }
+    ));
+    // Exactly the promised size is read; a longer file is trailing data, not a short one.
+    std::fs::write(&path, idx_bytes(&[2, 2, 2, 5], &pattern(40))).unwrap();
+    assert_eq!(read_idx_file(&path).unwrap().data, pattern(40));
+    std::fs::write(&path, idx_bytes(&[2, 2, 2, 5], &pattern(47))).unwrap();
+    assert!(matches!(
+        read_idx_file(&path).unwrap_err().inner(),
+        IdxError::TrailingData { expected: 40, extra: 7, extra_is_lower_bound: false }
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn trailing_bytes_are_counted_up_to_one_mebibyte_then_reported_as_a_lower_bound() {
+    const LIMIT: u64 = 1 << 20;
+    let mut bytes = idx_bytes(&[4], &[1, 2, 3, 4]);
+    bytes.resize(bytes.len() + LIMIT as usize, 9);
+    let err = read_idx(&bytes[..]).unwrap_err();
+    assert!(
+        matches!(err, IdxError::TrailingData { expected: 4, extra: LIMIT, extra_is_lower_bound: false }),
+        "{err}"
+    );
+    bytes.push(9);
+    let err = read_idx(&bytes[..]).unwrap_err();
+    assert!(
+        matches!(err, IdxError::TrailingData { expected: 4, extra: LIMIT, extra_is_lower_bound: true }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("at least 1048576 more"), "{err}");
+    // One trailing byte is already too many.
+    let mut bytes = idx_bytes(&[4], &[1, 2, 3, 4]);
+    bytes.push(0);
+    assert!(matches!(
+        read_idx(&bytes[..]),
+        Err(IdxError::TrailingData { expected: 4, extra: 1, extra_is_lower_bound: false })
+    ));
+}
+
+#[test]
+fn data_buffer_never_grows_past_the_promised_size() {
+    // A stream of unknown size grows its buffer as bytes arrive (doubling, capped at the promise),
+    // a file of known size reserves the promise once: either way no more than promised.
+    for len in [1usize, 65_536, 100_000, 300_000] {
+        let data = pattern(len);
+        let raw = idx_bytes(&[len as u32], &data);
+        let arr = read_idx(&raw[..]).unwrap();
+        assert_eq!(arr.data, data);
+        assert_eq!(arr.data.capacity(), len, "stream of {len} bytes");
+        let arr = read_idx(&gzip(&raw)[..]).unwrap();
+        assert_eq!(arr.data.capacity(), len, "gzip stream of {len} bytes");
+    }
+    let dir = temp_dir("capacity");
+    let path = dir.join("data");
+    std::fs::write(&path, idx_bytes(&[300, 1000], &pattern(300_000))).unwrap();
+    assert_eq!(read_idx_file(&path).unwrap().data.capacity(), 300_000);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn nested_file_context_unwraps_to_the_cause_and_names_the_outer_file() {
+    let cause = IdxError::ZeroDim { axis: 2, dims: vec![1, 1, 0] };
+    let err = cause.in_file("inner.idx").in_file("outer.gz");
+    assert_eq!(err.path(), Some(std::path::Path::new("outer.gz")));
+    assert!(matches!(err.inner(), IdxError::ZeroDim { axis: 2, .. }));
+    assert_eq!(err.to_string(), "outer.gz: inner.idx: IDX dimension 2 is zero (dims [1, 1, 0])");
+    let bare = IdxError::BadRank { ndim: 9 };
+    assert_eq!(bare.path(), None);
+    assert!(matches!(bare.inner(), IdxError::BadRank { ndim: 9 }));
 }
 
 /// A well-formed u8 IDX header (rank 1 to 4, small dims) plus a body of random length.
