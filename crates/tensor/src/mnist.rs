@@ -205,12 +205,13 @@ impl MnistSplit {
     /// # Panics
     /// If an index is `>= n`.
     pub fn batch(&self, indices: &[usize]) -> Batch {
-        let mut pixels = Vec::with_capacity(indices.len() * IMAGE_PIXELS);
-        for &i in indices {
-            pixels.extend(self.image(i).iter().map(|&p| f32::from(p) / 255.0));
+        // A recycled buffer (every element is written): one batch per step is made and dropped.
+        let mut x = Tensor::for_overwrite(&[indices.len(), 1, IMAGE_SIDE, IMAGE_SIDE]);
+        for (&i, out) in indices.iter().zip(x.as_mut_slice().chunks_exact_mut(IMAGE_PIXELS)) {
+            for (o, &p) in out.iter_mut().zip(self.image(i)) {
+                *o = f32::from(p) / 255.0;
+            }
         }
-        let x = Tensor::from_vec(&[indices.len(), 1, IMAGE_SIDE, IMAGE_SIDE], pixels)
-            .expect("sized from the indices");
         Batch { x, labels: indices.iter().map(|&i| usize::from(self.labels[i])).collect() }
     }
 }

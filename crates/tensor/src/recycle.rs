@@ -14,8 +14,9 @@
 //! freed: a training step touches every one of its lengths every ~30 operations, so its buffers
 //! stay, while a finished phase's (the training buffers during an evaluation, the evaluation's
 //! after it) go within a few batches instead of sitting beside the new phase's working set. A
-//! pool also never holds more than its cap ([`CAP_BYTES`] for values, a quarter of it for
-//! indices): a buffer that does not fit empties it first.
+//! length keeps at most [`MAX_PER_LENGTH`] free buffers, and a pool never holds more than its
+//! cap ([`CAP_BYTES`] for values, a quarter of it for indices): a buffer that does not fit
+//! empties it first.
 //!
 //! Recycled contents are whatever the last owner left; they never reach a result because every
 //! user either fills the buffer or writes each element. [`set_poison`] makes that checkable: it
@@ -32,6 +33,10 @@ pub const CAP_BYTES: usize = 256 << 20;
 
 /// Pool operations (takes and gives) after which a length not used since is freed.
 pub const STALE_AFTER: u64 = 256;
+
+/// Most free buffers kept of one length (a training step holds at most a handful of tensors of
+/// one shape at once).
+pub const MAX_PER_LENGTH: usize = 16;
 
 /// Free buffers per length, and the bytes they hold.
 struct Pool<T> {
@@ -165,8 +170,15 @@ fn keep<T: Element>(buf: Vec<T>) {
         pool.classes.clear();
         pool.bytes = 0;
     }
+    let class = pool.class(len);
+    // More free buffers of one length than a step ever holds live means tensors of that length
+    // are made elsewhere (`Tensor::from_vec`) and given back here: keeping them all would grow
+    // the pool by one buffer per step.
+    if class.free.len() >= MAX_PER_LENGTH {
+        return;
+    }
+    class.free.push(buf);
     pool.bytes += bytes;
-    pool.class(len).free.push(buf);
 }
 
 /// A kept value buffer of exactly `len` elements with unspecified contents (NaN under

@@ -3,7 +3,8 @@
 
 use atrous_tensor::Tensor;
 use atrous_tensor::recycle::{
-    CAP_BYTES, MIN_LEN, STALE_AFTER, give_indices, kept_bytes, requests, set_poison, take_indices,
+    CAP_BYTES, MAX_PER_LENGTH, MIN_LEN, STALE_AFTER, give_indices, kept_bytes, requests, set_poison,
+    take_indices,
 };
 
 #[test]
@@ -66,4 +67,10 @@ fn dropped_buffers_serve_the_same_length_until_stale_and_poison_shows() {
     assert_eq!(kept_bytes(), CAP_BYTES - 40, "emptied, then kept");
     atrous_tensor::recycle::release();
     assert_eq!(kept_bytes(), 0);
+
+    // Tensors made outside the pool and dropped into it stop adding up at MAX_PER_LENGTH.
+    for _ in 0..MAX_PER_LENGTH + 5 {
+        drop(Tensor::from_vec(&[len], vec![0.0; len]).unwrap());
+    }
+    assert_eq!(kept_bytes(), MAX_PER_LENGTH * len * 4);
 }
