@@ -16,10 +16,17 @@ use common::{scratch, stderr};
 
 const EPOCHS: usize = 3;
 
+/// `args` as owned strings, then `out` (every command here ends with `--out DIR`).
+fn with_out(args: &[&str], out: &Path) -> Vec<String> {
+    let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    v.push(out.to_str().unwrap().to_string());
+    v
+}
+
 /// A small training run: 3 epochs of 600 images with a narrow network, long enough to be
 /// killed mid-epoch and short enough to repeat.
 fn train_args(out: &Path) -> Vec<String> {
-    let mut v: Vec<String> = [
+    let args = [
         "train",
         "--train-limit",
         "600",
@@ -35,12 +42,8 @@ fn train_args(out: &Path) -> Vec<String> {
         "3",
         "--quiet",
         "--out",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    v.push(out.to_str().unwrap().to_string());
-    v
+    ];
+    with_out(&args, out)
 }
 
 fn spawn(args: &[String]) -> Child {
@@ -246,7 +249,7 @@ fn train_killed_at_any_moment_resumes_to_the_uninterrupted_model() {
 
 /// A tiny study (2 dilations × 2 seeds, 2 epochs each) into `out`.
 fn study_args(out: &Path) -> Vec<String> {
-    let mut v: Vec<String> = [
+    let args = [
         "study",
         "--dilations",
         "1,2",
@@ -266,12 +269,8 @@ fn study_args(out: &Path) -> Vec<String> {
         "0",
         "--quiet",
         "--out",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    v.push(out.to_str().unwrap().to_string());
-    v
+    ];
+    with_out(&args, out)
 }
 
 /// The run folders of a study, sorted.
