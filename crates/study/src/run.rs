@@ -26,7 +26,6 @@ use atrous_autograd::train::{EVAL_BATCH, epoch_order, evaluate, fit_epoch};
 use atrous_tensor::files::{process_alive, remove_dead_temporaries, write_atomic};
 use atrous_tensor::rng::Rng;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The lock file of a run folder, holding the trainer's process id.
@@ -318,14 +317,19 @@ impl RunLock {
         std::fs::create_dir_all(dir).map_err(unwritable)?;
         let path = dir.join(LOCK_FILE);
         let me = std::process::id();
+        // The lock appears with its holder's PID already in it: written to a file of this
+        // process's own, then hard-linked to the lock's name, which fails if a lock exists. A
+        // kill can then never leave an empty lock that no one could tell is dead.
+        let staged = dir.join(format!("{LOCK_FILE}.{me}.tmp"));
+        remove_dead_staged_locks(dir);
+        std::fs::write(&staged, me.to_string()).map_err(unwritable)?;
         let mut holder = String::new();
         // Twice at most: once more after taking over a dead process's lock.
         for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    let lock = RunLock { path, created_dir };
-                    f.write_all(me.to_string().as_bytes()).and_then(|()| f.sync_all()).map_err(unwritable)?;
-                    return Ok(lock);
+            match std::fs::hard_link(&staged, &path) {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(&staged);
+                    return Ok(RunLock { path, created_dir });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
@@ -340,16 +344,36 @@ impl RunLock {
                     match std::fs::remove_file(&path) {
                         Ok(()) => {}
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(source) => return Err(unwritable(source)),
+                        Err(source) => {
+                            let _ = std::fs::remove_file(&staged);
+                            return Err(unwritable(source));
+                        }
                     }
                 }
-                Err(source) => return Err(unwritable(source)),
+                Err(source) => {
+                    let _ = std::fs::remove_file(&staged);
+                    return Err(unwritable(source));
+                }
             }
         }
+        let _ = std::fs::remove_file(&staged);
         if holder.is_empty() {
             holder = "unknown".into();
         }
         Err(StudyError::Locked { dir: dir.to_path_buf(), lock: path, pid: holder })
+    }
+}
+
+/// Removes `.lock.PID.tmp` files of processes no longer running (killed between staging a lock
+/// and linking it).
+fn remove_dead_staged_locks(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name.to_str().and_then(|n| n.strip_prefix(".lock.")?.strip_suffix(".tmp")?.parse().ok());
+        if pid.and_then(process_alive) == Some(false) {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
