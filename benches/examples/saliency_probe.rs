@@ -35,7 +35,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     with_threads(threads, || -> Result<(), atrous_saliency::SaliencyError> {
         for x in &xs {
             let s = saliency_maps(&model, x, Target::Predicted, None)?;
-            hash = s.maps.as_slice().iter().fold(hash, |h, v| (h ^ u64::from(v.to_bits())).wrapping_mul(0x100_0000_01b3));
+            hash = s
+                .maps
+                .as_slice()
+                .iter()
+                .fold(hash, |h, v| (h ^ u64::from(v.to_bits())).wrapping_mul(0x100_0000_01b3));
         }
         Ok(())
     })??;
