@@ -142,27 +142,43 @@ pub fn max_pool2d_backward(dy: &Tensor, argmax: &[u32], input_dims: &[usize]) ->
         });
     };
     let [dn, dc, h_out, w_out] = nchw("max_pool2d output gradient", dy)?;
-    if (dn, dc) != (n, c) || argmax.len() != dy.len() || argmax.iter().any(|&a| a as usize >= h * w) {
-        return Err(ConvError::Operand {
-            op: "max_pool2d_backward",
-            what: "output gradient / argmax",
-            expected: [n, c, h_out, w_out].into(),
-            found: dy.shape().clone(),
-        });
+    let bad_operand = || ConvError::Operand {
+        op: "max_pool2d_backward",
+        what: "output gradient / argmax",
+        expected: [n, c, h_out, w_out].into(),
+        found: dy.shape().clone(),
+    };
+    if (dn, dc) != (n, c) || argmax.len() != dy.len() {
+        return Err(bad_operand());
     }
-    let mut dx = Tensor::zeros(input_dims);
+    // Each image's planes are zeroed and scattered into by the task that owns them, while they
+    // are in cache: a separate zero fill of the whole batch first was a serial pass over
+    // megabytes (saliency's and training's largest gradient). An index outside its plane is
+    // found by the scatter itself instead of by a serial scan beforehand.
+    let mut dx = Tensor::for_overwrite(input_dims);
+    let (in_plane, out_plane) = (h * w, h_out * w_out);
     if dx.is_empty() || dy.is_empty() {
+        dx.as_mut_slice().fill(0.0);
         return Ok(dx);
     }
     dx.as_mut_slice()
-        .par_chunks_mut(h * w)
-        .zip(dy.as_slice().par_chunks(h_out * w_out))
-        .zip(argmax.par_chunks(h_out * w_out))
-        .for_each(|((dx_p, dy_p), arg_p)| {
-            for (&g, &a) in dy_p.iter().zip(arg_p) {
-                dx_p[a as usize] += g;
+        .par_chunks_mut(c * in_plane)
+        .zip(dy.as_slice().par_chunks(c * out_plane))
+        .zip(argmax.par_chunks(c * out_plane))
+        .try_for_each(|((dx_img, dy_img), arg_img)| {
+            dx_img.fill(0.0);
+            for ((dx_p, dy_p), arg_p) in dx_img
+                .chunks_exact_mut(in_plane)
+                .zip(dy_img.chunks_exact(out_plane))
+                .zip(arg_img.chunks_exact(out_plane))
+            {
+                for (&g, &a) in dy_p.iter().zip(arg_p) {
+                    *dx_p.get_mut(a as usize).ok_or(())? += g;
+                }
             }
-        });
+            Ok(())
+        })
+        .map_err(|()| bad_operand())?;
     Ok(dx)
 }
 

@@ -112,3 +112,13 @@ fn two_by_two_pooling_with_ties_and_nans_follows_the_definition() {
         }
     }
 }
+
+/// The scatter itself finds an index outside its plane (no scan beforehand), in any image.
+#[test]
+fn max_pool_backward_refuses_an_index_outside_its_plane_in_a_later_image() {
+    let dy = Tensor::from_vec(&[2, 1, 1, 2], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+    assert!(max_pool2d_backward(&dy, &[0, 3, 1, 4], &[2, 1, 2, 2]).is_err());
+    let dx = max_pool2d_backward(&dy, &[0, 3, 1, 1], &[2, 1, 2, 2]).unwrap();
+    // Both outputs of the second image route to index 1: the gradients add.
+    assert_eq!(dx.as_slice(), &[1.0, 0.0, 0.0, 2.0, 0.0, 7.0, 0.0, 0.0]);
+}

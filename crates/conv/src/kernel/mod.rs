@@ -134,12 +134,19 @@ pub(crate) fn gemm<B: BSource>(
                 // `stride` apart from row 0's), all inside the operands (`a.check` and `b.check`
                 // passed: the sources' promise), and writes C rows i0..i0 + rows, columns
                 // j0..j0 + cols, all inside C (checked).
+                // A panel of one row (the input gradient of a one-channel first layer, whose
+                // `C` is a single row) runs a one-row tile: the full tile would spend three
+                // quarters (seven eighths with AVX-512) of its multiply-adds on the clamped
+                // copies of that row. Each element is still the same sum in the same order.
                 unsafe {
                     let c_at = c_ptr.add(i0 * ldc + j0);
-                    match vectors {
-                        1 => t.run::<1, B>(&strip_rows, c_at),
-                        2 => t.run::<2, B>(&strip_rows, c_at),
-                        _ => t.run::<NV, B>(&strip_rows, c_at),
+                    match (rows, vectors) {
+                        (1, 1) => t.run::<1, 1, B>(&strip_rows, c_at),
+                        (1, 2) => t.run::<2, 1, B>(&strip_rows, c_at),
+                        (1, _) => t.run::<NV, 1, B>(&strip_rows, c_at),
+                        (_, 1) => t.run::<1, MR, B>(&strip_rows, c_at),
+                        (_, 2) => t.run::<2, MR, B>(&strip_rows, c_at),
+                        _ => t.run::<NV, MR, B>(&strip_rows, c_at),
                     }
                 }
             }
@@ -210,7 +217,8 @@ struct Tile {
 }
 
 impl Tile {
-    /// Computes the tile with `V` vectors per row, over the reduction steps of `rows`.
+    /// Computes the tile with `V` vectors per row and its first `R` rows (`R = MR`, or `1` for a
+    /// one-row panel), over the reduction steps of `rows`.
     ///
     /// # Safety
     /// For each reduction step `p` (`p < strip.rows.len()` or `p < k`): `a_rows[r] + p·cs`
@@ -218,10 +226,10 @@ impl Tile {
     /// contiguous source, `strip.rows[p].b[0] + shift + v·LANES ..`; `shift` is 0 unless every row
     /// of the strip is fully live); strided, `first[v] + p·stride .. + LANES` readable for `v < V`
     /// (contiguous: `first[0] + p·stride + v·LANES ..`). `c + r·ldc + j` writable (and readable
-    /// when accumulating) for `r < rows`, `j < cols`, with `cols ≤ V·LANES`.
+    /// when accumulating) for `r < rows`, `j < cols`, with `cols ≤ V·LANES`; `rows ≤ R ≤ MR`.
     #[inline(always)]
-    unsafe fn run<const V: usize, B: BSource>(&self, rows: &StripRows<'_>, c: *mut f32) {
-        let mut acc: [[Vector; V]; MR] = std::array::from_fn(|r| [Vector::splat(self.bias[r]); V]);
+    unsafe fn run<const V: usize, const R: usize, B: BSource>(&self, rows: &StripRows<'_>, c: *mut f32) {
+        let mut acc: [[Vector; V]; R] = std::array::from_fn(|r| [Vector::splat(self.bias[r]); V]);
         let (strip, shift) = match *rows {
             StripRows::Table { strip, shift } => (strip, shift),
             StripRows::Strided { first, stride, k } => {
@@ -302,12 +310,12 @@ impl Tile {
     ///
     /// # Safety
     /// `c + r·ldc + j` writable (and readable when accumulating) for `r < rows`, `j < cols`, with
-    /// `cols ≤ V·LANES`.
+    /// `cols ≤ V·LANES`, `rows ≤ R`.
     #[inline(always)]
-    unsafe fn store<const V: usize>(&self, acc: [[Vector; V]; MR], c: *mut f32) {
+    unsafe fn store<const V: usize, const R: usize>(&self, acc: [[Vector; V]; R], c: *mut f32) {
         // Values, not references, from here on: a borrow of `acc` would make LLVM keep it in
         // memory and spill every accumulator on every reduction step.
-        if self.rows == MR && self.cols == V * LANES {
+        if self.rows == R && self.cols == V * LANES {
             for (r, acc_r) in acc.into_iter().enumerate() {
                 for (v, acc_v) in acc_r.into_iter().enumerate() {
                     // SAFETY: a full tile: row r < rows, columns v·LANES.. < cols (caller's promise).
