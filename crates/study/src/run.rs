@@ -484,7 +484,7 @@ pub fn train_run(
             optimizer: recipe.optimizer(),
             epochs_done: 0,
             history: Vec::new(),
-            recipe: recipe.to_json().to_string(),
+            recipe: recipe.to_metadata_json().to_string(),
         }
     };
     if state.epochs_done >= recipe.epochs {
