@@ -290,10 +290,7 @@ mod tests {
         }
         // Another f32, even the next one up, is another recipe; the message shows shortest decimals.
         let next = TrainRecipe { lr: f32::from_bits(0.03f32.to_bits() + 1), ..r.clone() };
-        assert_eq!(
-            next.first_difference(&meta),
-            Some(("lr".into(), "0.03".into(), "0.030000001".into()))
-        );
+        assert_eq!(next.first_difference(&meta), Some(("lr".into(), "0.03".into(), "0.030000001".into())));
         let other = TrainRecipe { momentum: 0.9, ..r.clone() };
         assert_eq!(other.first_difference(&short).map(|d| d.0), Some("momentum".into()));
     }

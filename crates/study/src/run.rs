@@ -17,13 +17,13 @@
 use crate::data::RunData;
 use crate::observer::Observer;
 use crate::recipe::TrainRecipe;
+use crate::run_lock::RunLock;
 use crate::{Result, StudyError};
 use atrous_autograd::AutogradError;
 use atrous_autograd::checkpoint::{Checkpoint, EpochRecord};
 use atrous_autograd::io::{load_dilnet, save_dilnet};
 use atrous_autograd::nn::DilNet;
 use atrous_autograd::train::{EVAL_BATCH, epoch_order, evaluate, fit_epoch};
-use crate::run_lock::RunLock;
 use atrous_tensor::files::{remove_dead_temporaries, write_atomic};
 use atrous_tensor::rng::Rng;
 use serde::{Deserialize, Serialize};
