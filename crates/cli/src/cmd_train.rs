@@ -79,7 +79,8 @@ pub struct TrainArgs {
     /// Run folder: model.safetensors, metrics.json, checkpoint.safetensors.
     #[arg(long)]
     pub out: PathBuf,
-    /// Continue the run in --out from its last checkpoint.
+    /// Continue the run in --out from its last checkpoint; with a larger --epochs than it was
+    /// trained for, extend a finished run (to the bytes of a run trained that long straight).
     #[arg(long)]
     pub resume: bool,
     /// Delete the run in --out (model, metrics, checkpoint) and train it afresh.
@@ -233,7 +234,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         Err(
             e @ (StudyError::RecipeMismatch { .. }
             | StudyError::Read { .. }
-            | StudyError::BadCheckpoint { .. }),
+            | StudyError::BadCheckpoint { .. }
+            | StudyError::CannotContinue { .. }),
         ) if args.resume => Err(anyhow::Error::new(e).context("--resume")),
         Err(e) => Err(e.into()),
     }

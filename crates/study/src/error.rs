@@ -70,6 +70,17 @@ pub enum StudyError {
         /// The value asked for now.
         requested: String,
     },
+    /// A run that cannot be continued to the epochs asked for (its checkpoint is gone, or it
+    /// already has more epochs).
+    #[error("cannot continue the run in {} to {epochs} epochs: {reason}", dir.display())]
+    CannotContinue {
+        /// The folder.
+        dir: PathBuf,
+        /// The epochs asked for.
+        epochs: usize,
+        /// What is missing or in the way.
+        reason: String,
+    },
     /// A run whose loss became NaN or infinite.
     #[error("training diverged: loss is {loss} at epoch {epoch} step {step}; {}", kept_checkpoint(dir, *epochs_done))]
     Diverged {

@@ -50,6 +50,7 @@ pub mod q2;
 mod recipe;
 pub mod report;
 mod run;
+mod run_lock;
 pub mod search;
 pub mod stats;
 

@@ -8,9 +8,13 @@ use crate::{Result, StudyError};
 use atrous_autograd::Classifier;
 use atrous_autograd::checkpoint::EpochRecord;
 use atrous_autograd::train::{EVAL_BATCH, evaluate};
+use atrous_saliency::attribution::Method;
 use atrous_saliency::class_model::{class_models, mean_image};
+use atrous_saliency::figure::MapScale;
+use atrous_saliency::figure::explain::{SaliencyFigure, ShownImage, saliency_figure};
 use atrous_saliency::localize::localize;
-use atrous_saliency::picture::{class_model_grid, saliency_sheet};
+use atrous_saliency::outputs::Source;
+use atrous_saliency::picture::class_model_grid;
 use atrous_saliency::saliency::{Target, saliency_maps};
 use atrous_saliency::writer::write_png;
 use atrous_tensor::mnist::MnistSplit;
@@ -175,9 +179,33 @@ pub fn figures(
     let shown: Vec<usize> = (0..SHEET_IMAGES.min(test.n)).collect();
     let b = test.batch(&shown);
     let s = saliency_maps(&model, &b.x, Target::Label, Some(&b.labels))?;
-    write_png(
-        &fig.join(format!("saliency_{name}.png")),
-        &saliency_sheet(b.x.as_slice(), s.maps.as_slice(), side, 8, 3),
-    )?;
+    // The same labelled figure as `atrous saliency` (image, label, prediction, S_c, colour bar);
+    // the model is named relative to the study folder so the picture does not depend on where
+    // the study lives.
+    let plane = side * side;
+    let (x, maps) = (b.x.as_slice(), s.maps.as_slice());
+    let images: Vec<ShownImage<'_>> = (0..shown.len())
+        .map(|i| ShownImage {
+            index: shown[i],
+            pixels: &x[i * plane..(i + 1) * plane],
+            map: &maps[i * plane..(i + 1) * plane],
+            label: b.labels[i],
+            prediction: s.predictions[i],
+            target: s.targets[i],
+            score: s.scores[i],
+        })
+        .collect();
+    let model_path = plan.arm_dir(&arm.name, 0).model_path();
+    let model_name = model_path.strip_prefix(&plan.out).unwrap_or(&model_path);
+    let figure = saliency_figure(&SaliencyFigure {
+        images: &images,
+        side,
+        method: &Method::Vanilla,
+        target: Target::Label,
+        source: Source { model: model_name, dilations: &model.config.dilations, seconds: 0.0 },
+        map_scale: MapScale::PerMap,
+        scale: 3,
+    });
+    write_png(&fig.join(format!("saliency_{name}.png")), &figure.render().image)?;
     Ok(ClassModelResult { arm: name.clone(), scores: cm.scores, probabilities: cm.probabilities })
 }

@@ -5,7 +5,12 @@
 use crate::{Result, StudyError};
 use atrous_autograd::nn::DilNetConfig;
 use atrous_autograd::optim::{Optimizer, OptimizerKind};
+use atrous_saliency::writer::json_f32;
 use serde_json::{Value, json};
+
+/// The recipe's `f32` settings, written as their shortest decimal in `metrics.json` and as the
+/// nearest `f64` in model and checkpoint metadata, and compared as `f32`.
+const F32_FIELDS: [&str; 3] = ["lr", "momentum", "weight_decay"];
 
 /// How to train one DilNet. [`TrainRecipe::reference`] is the reference recipe.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,11 +109,26 @@ impl TrainRecipe {
         self.optimizer.build(self.lr, self.momentum, self.weight_decay)
     }
 
-    /// The recipe as JSON (sorted keys), as stored in `metrics.json`, the checkpoint and the
-    /// model file's metadata. `"validation"` appears only when there is a split and `"kernels"`
-    /// only when a layer is not 3×3, so recipes that existed before those fields keep their
-    /// JSON (and their models their bytes).
+    /// The recipe as JSON (sorted keys), as stored in `metrics.json` and printed in reports:
+    /// each `f32` setting is its shortest decimal (`"lr": 0.05`), which reads back as the same
+    /// `f32`. Model files and checkpoints keep [`TrainRecipe::to_metadata_json`] instead.
     pub fn to_json(&self) -> Value {
+        let mut v = self.to_metadata_json();
+        for key in F32_FIELDS {
+            if let Some(x) = v.get(key).and_then(Value::as_f64) {
+                v[key] = json_f32(x as f32);
+            }
+        }
+        v
+    }
+
+    /// The recipe as stored in the model file's and the checkpoint's metadata (`train_config`):
+    /// [`TrainRecipe::to_json`] with each `f32` setting widened to the `f64` nearest it
+    /// (`"lr": 0.05000000074505806`), as it has always been written there, so a model file of
+    /// a recipe keeps its bytes (the study's committed model hashes depend on them).
+    /// `"validation"` appears only when there is a split and `"kernels"` only when a layer is
+    /// not 3×3, so recipes that existed before those fields keep their JSON.
+    pub fn to_metadata_json(&self) -> Value {
         let mut v = json!({
             "channels": self.net.channels,
             "dilations": self.net.dilations,
@@ -185,12 +205,20 @@ impl TrainRecipe {
     }
 
     /// The first field in which a stored recipe differs from this one, with both values, or
-    /// `None` when they are the same recipe.
+    /// `None` when they are the same recipe. `f32` settings are compared as `f32`, so a file
+    /// that wrote `"lr": 0.05000000074505806` (metadata, and `metrics.json` before it printed
+    /// shortest decimals) and one that wrote `"lr": 0.05` hold the same recipe.
     pub fn first_difference(&self, saved: &Value) -> Option<(String, String, String)> {
         let mine = self.to_json();
         let (Value::Object(mine), Value::Object(theirs)) = (&mine, saved) else {
             return Some(("recipe".into(), saved.to_string(), mine.to_string()));
         };
+        let mut theirs = theirs.clone();
+        for key in F32_FIELDS {
+            if let Some(x) = theirs.get(key).and_then(Value::as_f64) {
+                theirs.insert(key.into(), json_f32(x as f32));
+            }
+        }
         let keys = mine.keys().chain(theirs.keys().filter(|k| !mine.contains_key(*k)));
         for key in keys {
             let (a, b) = (theirs.get(key).unwrap_or(&Value::Null), mine.get(key).unwrap_or(&Value::Null));
@@ -240,5 +268,60 @@ mod tests {
             wide.first_difference(&TrainRecipe::reference(2).to_json()).map(|d| d.0),
             Some("dilations".into())
         );
+    }
+
+    #[test]
+    fn f32_settings_are_shortest_in_json_widened_in_metadata_and_compared_as_f32() {
+        let r = TrainRecipe { lr: 0.03, momentum: 0.8, ..TrainRecipe::reference(1) };
+        let (short, meta) = (r.to_json(), r.to_metadata_json());
+        assert_eq!(
+            (short["lr"].to_string(), short["momentum"].to_string(), short["weight_decay"].to_string()),
+            ("0.03".into(), "0.8".into(), "0.0".into())
+        );
+        // The metadata keeps what model files always held: the f64 nearest each f32.
+        assert_eq!(
+            (meta["lr"].to_string(), meta["momentum"].to_string()),
+            ("0.029999999329447746".into(), "0.800000011920929".into())
+        );
+        for v in [&short, &meta] {
+            let text: Value = serde_json::from_str(&v.to_string()).unwrap();
+            assert_eq!(TrainRecipe::from_json(&text).unwrap(), r);
+            assert_eq!(r.first_difference(&text), None, "{text}");
+        }
+        // Another f32, even the next one up, is another recipe; the message shows shortest decimals.
+        let next = TrainRecipe { lr: f32::from_bits(0.03f32.to_bits() + 1), ..r.clone() };
+        assert_eq!(next.first_difference(&meta), Some(("lr".into(), "0.03".into(), "0.030000001".into())));
+        let other = TrainRecipe { momentum: 0.9, ..r.clone() };
+        assert_eq!(other.first_difference(&short).map(|d| d.0), Some("momentum".into()));
+    }
+
+    /// `metrics.json` as the code before shortest decimals wrote it (recipe of the reference run at
+    /// d = 2, seed 3): still the same recipe.
+    #[test]
+    fn an_old_format_recipe_with_widened_f32_values_is_the_same_recipe() {
+        let old = r#"{"batch_size":64,"channels":[16,32,64],"dilations":[2,2,2],"epochs":3,"lr":0.05000000074505806,"momentum":0.8999999761581421,"optimizer":"sgd","seed":3,"test_limit":null,"train_limit":null,"validation":10000,"weight_decay":0.0}"#;
+        let old: Value = serde_json::from_str(old).unwrap();
+        let recipe = TrainRecipe { seed: 3, validation: 10_000, ..TrainRecipe::reference(2) };
+        assert_eq!(recipe.first_difference(&old), None);
+        assert_eq!(TrainRecipe::from_json(&old).unwrap(), recipe);
+        assert_eq!(recipe.to_metadata_json(), old, "metadata JSON must stay byte-for-byte the old one");
+        assert_eq!(recipe.to_json()["lr"].to_string(), "0.05");
+    }
+
+    /// Every f32 in a sweep of the finite range reads back from its shortest decimal, through
+    /// JSON text, as itself.
+    #[test]
+    fn shortest_decimals_of_f32_read_back_exactly() {
+        let mut bits = 0u32;
+        let mut n = 0;
+        while bits < 0x7f80_0000 {
+            let x = f32::from_bits(bits);
+            let text = json_f32(x).to_string();
+            let back: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.as_f64().unwrap() as f32, x, "{x:e} written as {text}");
+            bits += 65_537;
+            n += 1;
+        }
+        assert!(n > 30_000, "{n}");
     }
 }

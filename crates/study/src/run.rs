@@ -17,19 +17,17 @@
 use crate::data::RunData;
 use crate::observer::Observer;
 use crate::recipe::TrainRecipe;
+use crate::run_lock::RunLock;
 use crate::{Result, StudyError};
 use atrous_autograd::AutogradError;
 use atrous_autograd::checkpoint::{Checkpoint, EpochRecord};
 use atrous_autograd::io::{load_dilnet, save_dilnet};
 use atrous_autograd::nn::DilNet;
 use atrous_autograd::train::{EVAL_BATCH, epoch_order, evaluate, fit_epoch};
-use atrous_tensor::files::{process_alive, remove_dead_temporaries, write_atomic};
+use atrous_tensor::files::{remove_dead_temporaries, write_atomic};
 use atrous_tensor::rng::Rng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-
-/// The lock file of a run folder, holding the trainer's process id.
-const LOCK_FILE: &str = ".lock";
 
 /// What `metrics.json` holds. Field order is the file's (alphabetical).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -203,6 +201,16 @@ impl RunDir {
     /// holding a NaN or infinite value (parameter or optimiser state), is refused, naming the
     /// file and the tensor.
     pub fn read_checkpoint(&self, recipe: &TrainRecipe) -> Result<Checkpoint> {
+        let (checkpoint, saved) = self.read_checkpoint_file(recipe)?;
+        if let Some((field, saved, requested)) = recipe.first_difference(&saved) {
+            return Err(StudyError::RecipeMismatch { dir: self.path.clone(), field, saved, requested });
+        }
+        Ok(checkpoint)
+    }
+
+    /// The checkpoint and the recipe it records, unchecked against `recipe` (whose optimiser
+    /// kind and settings read the optimiser state).
+    fn read_checkpoint_file(&self, recipe: &TrainRecipe) -> Result<(Checkpoint, serde_json::Value)> {
         let path = self.checkpoint_path();
         let bytes = std::fs::read(&path).map_err(|source| StudyError::Read { path: path.clone(), source })?;
         let checkpoint = Checkpoint::from_bytes(&bytes, recipe.optimizer())
@@ -210,10 +218,57 @@ impl RunDir {
         let saved: serde_json::Value = serde_json::from_str(&checkpoint.recipe).map_err(|e| {
             StudyError::Json { path: path.clone(), what: "checkpoint recipe", message: e.to_string() }
         })?;
-        if let Some((field, saved, requested)) = recipe.first_difference(&saved) {
+        Ok((checkpoint, saved))
+    }
+
+    /// The checkpoint to continue towards `recipe`: one made by `recipe`, or by the same recipe
+    /// with another epoch count (a finished run being extended, or an unfinished one given a
+    /// new end) as long as it has not already passed `recipe.epochs`. The returned state
+    /// records `recipe`, so its files become those of a run of `recipe.epochs` epochs. Epochs
+    /// are the one field that may change: an epoch's data order and step depend on its index
+    /// only, never on the epoch count, so continuing a run to N epochs gives the bytes of a run
+    /// trained to N epochs straight.
+    /// Also returns the epoch count the checkpoint recorded, when it was another.
+    fn checkpoint_to_continue(&self, recipe: &TrainRecipe) -> Result<(Checkpoint, Option<usize>)> {
+        let (mut checkpoint, saved) = self.read_checkpoint_file(recipe)?;
+        let saved_epochs = saved.get("epochs").and_then(serde_json::Value::as_u64).map(|e| e as usize);
+        let as_saved = TrainRecipe { epochs: saved_epochs.unwrap_or(recipe.epochs), ..recipe.clone() };
+        if let Some((field, saved, requested)) = as_saved.first_difference(&saved) {
             return Err(StudyError::RecipeMismatch { dir: self.path.clone(), field, saved, requested });
         }
-        Ok(checkpoint)
+        if checkpoint.epochs_done > recipe.epochs {
+            return Err(StudyError::CannotContinue {
+                dir: self.path.clone(),
+                epochs: recipe.epochs,
+                reason: format!(
+                    "it already has {} epochs (a run is never cut back; train another folder)",
+                    checkpoint.epochs_done
+                ),
+            });
+        }
+        checkpoint.recipe = recipe.to_metadata_json().to_string();
+        Ok((checkpoint, saved_epochs.filter(|&e| e != recipe.epochs)))
+    }
+
+    /// Why a run without `checkpoint.safetensors` cannot continue, for the error that says so.
+    fn missing_checkpoint(&self, recipe: &TrainRecipe) -> StudyError {
+        let done = match self.read_metrics() {
+            Ok(Some(m)) => format!("it has {} epoch(s) in metrics.json", m.epochs_done),
+            _ => "it has no metrics.json".into(),
+        };
+        let model = if self.model_path().exists() { "and a model.safetensors" } else { "and no model" };
+        StudyError::CannotContinue {
+            dir: self.path.clone(),
+            epochs: recipe.epochs,
+            reason: format!(
+                "{done} {model}, but no checkpoint.safetensors, which holds what training continues \
+                 from (the optimiser state: {}); train the run again from the start",
+                match recipe.optimizer {
+                    atrous_autograd::optim::OptimizerKind::Sgd => "SGD's momentum buffers",
+                    atrous_autograd::optim::OptimizerKind::Adam => "Adam's moments and step count",
+                }
+            ),
+        }
     }
 
     /// Writes the checkpoint, then the model, then the metrics, each atomically. `test` is the
@@ -296,95 +351,6 @@ impl RunDir {
 fn model_bytes(state: &Checkpoint) -> Result<Vec<u8>> {
     let extra = [("train_config", state.recipe.clone()), ("epochs_done", state.epochs_done.to_string())];
     Ok(save_dilnet(&state.model, &extra)?)
-}
-
-/// The exclusive hold of a run folder by one [`train_run`]: the file [`LOCK_FILE`], created
-/// new with this process's id and removed on drop (with the folder, when this lock created it
-/// and nothing else was written).
-#[derive(Debug)]
-struct RunLock {
-    path: PathBuf,
-    created_dir: Option<PathBuf>,
-}
-
-impl RunLock {
-    /// Creates the folder if needed (so an unwritable folder is found before any training) and
-    /// takes its lock. A lock whose process is no longer alive (Linux: no `/proc/PID`) is taken
-    /// over with a message; a live one is an error naming the folder and the holder.
-    fn acquire(dir: &Path, observer: &dyn Observer) -> Result<RunLock> {
-        let unwritable = |source| StudyError::Unwritable { dir: dir.to_path_buf(), source };
-        let created_dir = (!dir.exists()).then(|| dir.to_path_buf());
-        std::fs::create_dir_all(dir).map_err(unwritable)?;
-        let path = dir.join(LOCK_FILE);
-        let me = std::process::id();
-        // The lock appears with its holder's PID already in it: written to a file of this
-        // process's own, then hard-linked to the lock's name, which fails if a lock exists. A
-        // kill can then never leave an empty lock that no one could tell is dead.
-        let staged = dir.join(format!("{LOCK_FILE}.{me}.tmp"));
-        remove_dead_staged_locks(dir);
-        std::fs::write(&staged, me.to_string()).map_err(unwritable)?;
-        let mut holder = String::new();
-        // Twice at most: once more after taking over a dead process's lock.
-        for _ in 0..2 {
-            match std::fs::hard_link(&staged, &path) {
-                Ok(()) => {
-                    let _ = std::fs::remove_file(&staged);
-                    return Ok(RunLock { path, created_dir });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
-                    let dead = holder.parse().ok().and_then(process_alive) == Some(false);
-                    if !dead {
-                        break;
-                    }
-                    observer.message(&format!(
-                        "{}: taking over the lock of process {holder}, which is no longer running",
-                        dir.display()
-                    ));
-                    match std::fs::remove_file(&path) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(source) => {
-                            let _ = std::fs::remove_file(&staged);
-                            return Err(unwritable(source));
-                        }
-                    }
-                }
-                Err(source) => {
-                    let _ = std::fs::remove_file(&staged);
-                    return Err(unwritable(source));
-                }
-            }
-        }
-        let _ = std::fs::remove_file(&staged);
-        if holder.is_empty() {
-            holder = "unknown".into();
-        }
-        Err(StudyError::Locked { dir: dir.to_path_buf(), lock: path, pid: holder })
-    }
-}
-
-/// Removes `.lock.PID.tmp` files of processes no longer running (killed between staging a lock
-/// and linking it).
-fn remove_dead_staged_locks(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let pid = name.to_str().and_then(|n| n.strip_prefix(".lock.")?.strip_suffix(".tmp")?.parse().ok());
-        if pid.and_then(process_alive) == Some(false) {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-        if let Some(dir) = &self.created_dir {
-            // Only succeeds when empty: a refused or diverged first run leaves no folder behind.
-            let _ = std::fs::remove_dir(dir);
-        }
-    }
 }
 
 /// Reads a DilNet model file.
@@ -476,7 +442,35 @@ pub fn train_run(
                 requested: crate::engine_revision().into(),
             });
         }
-        dir.read_checkpoint(recipe)?
+        if !dir.checkpoint_path().exists() && (dir.model_path().exists() || dir.metrics_path().exists()) {
+            if dir.is_complete(recipe)? {
+                return Ok(RunOutcome::AlreadyComplete);
+            }
+            return Err(dir.missing_checkpoint(recipe));
+        }
+        let (state, old_epochs) = dir.checkpoint_to_continue(recipe)?;
+        if let Some(old_epochs) = old_epochs {
+            observer.message(&format!(
+                "{}: continuing a run of {old_epochs} epoch(s) to {} epochs ({} done)",
+                dir.path.display(),
+                recipe.epochs,
+                state.epochs_done
+            ));
+            if state.epochs_done == recipe.epochs {
+                // Nothing to train: the folder becomes the run of `recipe.epochs` epochs (with a
+                // split, its test set is evaluated now, as after a last epoch).
+                let test = match &data.validation {
+                    Some(_) => {
+                        let t = evaluate(&state.model, &data.test, EVAL_BATCH)?;
+                        Some((t.accuracy, t.loss))
+                    }
+                    None => None,
+                };
+                dir.save(recipe, &state, test)?;
+                return Ok(RunOutcome::Trained { epochs_done: state.epochs_done });
+            }
+        }
+        state
     } else {
         let model = DilNet::new(recipe.net.clone(), &mut Rng::seed_from(recipe.seed))?;
         Checkpoint {
@@ -484,7 +478,7 @@ pub fn train_run(
             optimizer: recipe.optimizer(),
             epochs_done: 0,
             history: Vec::new(),
-            recipe: recipe.to_json().to_string(),
+            recipe: recipe.to_metadata_json().to_string(),
         }
     };
     if state.epochs_done >= recipe.epochs {
