@@ -226,9 +226,18 @@ pub(crate) fn reuse<S: Serialize>(path: &Path, saved: Option<&S>, settings: &S) 
         Some((field, requested)) => Err(StudyError::RecipeMismatch {
             dir: path.to_path_buf(),
             field: field.clone(),
-            saved: old.get(field).map_or("nothing".into(), ToString::to_string),
-            requested: requested.to_string(),
+            saved: old.get(field).map_or("nothing".into(), show),
+            requested: show(requested),
         }),
+    }
+}
+
+/// A setting as written on the command line: settings are f32, which JSON widens to f64
+/// (0.01 would read 0.009999999776482582).
+fn show(v: &serde_json::Value) -> String {
+    match v.as_f64() {
+        Some(f) if v.is_f64() => (f as f32).to_string(),
+        _ => v.to_string(),
     }
 }
 
