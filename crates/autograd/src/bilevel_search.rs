@@ -112,7 +112,8 @@ impl BilevelSearchNet {
     fn mixed_conv(&self, tape: &mut Tape, x: Var, w: Var, b: Var, extra: &[Var], logits: Var) -> Result<Var> {
         let mut parts = Vec::with_capacity(self.candidates.len());
         for (k, &d) in self.candidates.iter().enumerate() {
-            let (wk, bk) = if self.shared_kernel || k == 0 { (w, b) } else { (extra[2 * k - 2], extra[2 * k - 1]) };
+            let (wk, bk) =
+                if self.shared_kernel || k == 0 { (w, b) } else { (extra[2 * k - 2], extra[2 * k - 1]) };
             let y = tape.conv2d(x, wk, Some(bk), Conv2dParams::same(3, d)?)?;
             parts.push(tape.channel_norm(y)?);
         }
@@ -160,7 +161,12 @@ impl Classifier for BilevelSearchNet {
 /// One optimisation step of only the parameters at `group` (the rest are bound as constants, so
 /// they get no gradient and do not move). A non-finite loss is an error raised before any
 /// parameter is touched.
-pub fn partial_step<M>(model: &mut M, opt: &mut Optimizer, batch: &Batch, group: Range<usize>) -> Result<BatchStats>
+pub fn partial_step<M>(
+    model: &mut M,
+    opt: &mut Optimizer,
+    batch: &Batch,
+    group: Range<usize>,
+) -> Result<BatchStats>
 where
     M: Classifier + ?Sized,
 {

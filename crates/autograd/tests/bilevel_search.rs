@@ -17,7 +17,8 @@ fn reference_norm(x: &Tensor) -> Vec<f64> {
     let at = |i: usize, ch: usize, p: usize| f64::from(x.as_slice()[(i * c + ch) * h * w + p]);
     let mut y = vec![0.0; x.len()];
     for ch in 0..c {
-        let vals: Vec<f64> = (0..n).flat_map(|i| (0..h * w).map(move |p| (i, p))).map(|(i, p)| at(i, ch, p)).collect();
+        let vals: Vec<f64> =
+            (0..n).flat_map(|i| (0..h * w).map(move |p| (i, p))).map(|(i, p)| at(i, ch, p)).collect();
         let m = vals.len() as f64;
         let mean = vals.iter().sum::<f64>() / m;
         let var = vals.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / m;
@@ -48,7 +49,10 @@ fn channel_norm_matches_the_per_channel_formula() {
     // Each channel of the output has mean 0 and variance 1 − ε/(σ² + ε).
     let ys = tape.value(y).as_slice();
     for ch in 0..4 {
-        let vals: Vec<f64> = (0..3).flat_map(|i| ys[(i * 4 + ch) * 30..(i * 4 + ch + 1) * 30].iter()).map(|&v| f64::from(v)).collect();
+        let vals: Vec<f64> = (0..3)
+            .flat_map(|i| ys[(i * 4 + ch) * 30..(i * 4 + ch + 1) * 30].iter())
+            .map(|&v| f64::from(v))
+            .collect();
         let mean = vals.iter().sum::<f64>() / 90.0;
         let var = vals.iter().map(|v| v * v).sum::<f64>() / 90.0;
         assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-3, "channel {ch}: mean {mean} var {var}");

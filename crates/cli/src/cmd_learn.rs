@@ -9,7 +9,8 @@ use crate::progress::Progress;
 use anyhow::{Result, ensure};
 use atrous_study::analysis::LearnedAnalysis;
 use atrous_study::bilevel_search::{
-    MixturePlan, MixtureRecord, SearchData, StopReason, mixture_record_path, mixture_seed, read_mixture_record,
+    MixturePlan, MixtureRecord, SearchData, StopReason, mixture_record_path, mixture_seed,
+    read_mixture_record,
 };
 use atrous_study::continuous_search::{
     ContinuousRecord, ContinuousSettings, continuous_seed_on, read_record, record_path,

@@ -38,7 +38,11 @@ impl SearchData {
     /// `train_limit` images when given.
     pub fn split(train_file: &MnistSplit, validation: usize, train_limit: Option<usize>) -> Result<Self> {
         if validation == 0 || validation >= train_file.n {
-            return Err(StudyError::invalid("validation images", validation, "must be at least 1 and leave training images"));
+            return Err(StudyError::invalid(
+                "validation images",
+                validation,
+                "must be at least 1 and leave training images",
+            ));
         }
         let (val_idx, mut train_idx) = split_indices(train_file.n, validation);
         if let Some(limit) = train_limit {
@@ -284,7 +288,8 @@ pub fn mixture_seed(
         for (i, indices) in order.chunks(plan.batch_size).enumerate() {
             step += 1;
             let (weights, logits) = (net.weight_range(), net.logit_range());
-            let stats = diverged(step, partial_step(&mut net, &mut weight_opt, &train.batch(indices), weights))?;
+            let stats =
+                diverged(step, partial_step(&mut net, &mut weight_opt, &train.batch(indices), weights))?;
             if val_at + plan.batch_size > val.n && val_at > 0 {
                 val_pass += 1;
                 val_order = val_rng.fork(val_pass).permutation(val.n);
@@ -332,7 +337,8 @@ pub fn mixture_seed(
         steps: step,
         last_change_step: last_change,
     };
-    std::fs::create_dir_all(out).map_err(|source| StudyError::Unwritable { dir: out.to_path_buf(), source })?;
+    std::fs::create_dir_all(out)
+        .map_err(|source| StudyError::Unwritable { dir: out.to_path_buf(), source })?;
     write_record(&path, "bilevel search record", &record)?;
     Ok(record)
 }

@@ -5,8 +5,8 @@
 //! learning or judging a dilation. One `continuous-seed-S.json` per seed; a seed whose record
 //! exists with the same settings is not trained again.
 
-use crate::observer::Observer;
 use crate::bilevel_search::{SearchData, reuse};
+use crate::observer::Observer;
 use crate::search::write_record;
 use crate::{Result, StudyError};
 use atrous_autograd::continuous_dilation::{ContinuousDilationNet, DilationProjection};

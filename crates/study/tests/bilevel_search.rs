@@ -69,7 +69,8 @@ fn the_search_never_reads_test_data() {
     assert_eq!(m_real.settings.test_limit, None);
     assert_eq!(m_real.test_accuracy, None, "no test number is recorded");
     assert_eq!((m_real.settings.train_images, m_real.settings.validation_images), (128, 100));
-    let same = |a: &atrous_study::bilevel_search::MixtureRecord, b: &atrous_study::bilevel_search::MixtureRecord| {
+    let same = |a: &atrous_study::bilevel_search::MixtureRecord,
+                b: &atrous_study::bilevel_search::MixtureRecord| {
         a.weights == b.weights
             && a.trajectory == b.trajectory
             && a.chosen == b.chosen
@@ -93,10 +94,16 @@ fn patience_stops_the_search_and_the_record_says_when_and_how_to_retrain() {
     assert!(r.steps < 10, "10 steps are the epoch limit");
     assert_eq!(r.trajectory.last().unwrap().step, r.steps, "the last point is the stopping step");
     let [a, b, c] = r.chosen;
-    assert!(r.retrain_command.contains(&format!("--dilations {a},{b},{c} --validation 100")), "{}", r.retrain_command);
+    assert!(
+        r.retrain_command.contains(&format!("--dilations {a},{b},{c} --validation 100")),
+        "{}",
+        r.retrain_command
+    );
     let limit = mixture_seed(&plan(), 0, &data, &temp("limit"), &Silent).unwrap();
     assert_eq!((limit.stopped, limit.steps), (StopReason::EpochLimit, 10));
-    let shared = mixture_seed(&MixturePlan { shared_kernel: true, ..plan() }, 0, &data, &temp("shared"), &Silent).unwrap();
+    let shared =
+        mixture_seed(&MixturePlan { shared_kernel: true, ..plan() }, 0, &data, &temp("shared"), &Silent)
+            .unwrap();
     assert!(shared.settings.shared_kernel);
     assert_ne!(shared.weights, limit.weights, "the shared kernel is a different search");
 }
@@ -107,14 +114,20 @@ fn a_seed_record_is_reused_and_a_changed_setting_is_named() {
     let out = temp("reuse");
     let first = mixture_seed(&plan(), 1, &data, &out, &Silent).unwrap();
     let text = std::fs::read_to_string(out.join("seed-1.json")).unwrap();
-    for field in ["\"settings\"", "\"weights\"", "\"chosen\"", "\"test_accuracy\"", "\"seconds\"", "\"trajectory\""] {
+    for field in
+        ["\"settings\"", "\"weights\"", "\"chosen\"", "\"test_accuracy\"", "\"seconds\"", "\"trajectory\""]
+    {
         assert!(text.contains(field), "seed-1.json keeps the field {field}");
     }
     let again = mixture_seed(&plan(), 1, &data, &out, &Silent).unwrap();
     assert_eq!(again, first, "reused, wall time and all");
     let err = mixture_seed(&MixturePlan { arch_lr: 0.1, ..plan() }, 1, &data, &out, &Silent).unwrap_err();
     assert!(err.to_string().contains("arch_lr = 0.05"), "{err}");
-    let err = mixture_seed(&MixturePlan { shared_kernel: true, ..plan() }, 1, &data, &out, &Silent).unwrap_err();
+    let err =
+        mixture_seed(&MixturePlan { shared_kernel: true, ..plan() }, 1, &data, &out, &Silent).unwrap_err();
     assert!(err.to_string().contains("shared_kernel"), "{err}");
-    assert!(SearchData::load(&default_data_dir().unwrap(), 0, None).is_err(), "a search needs validation images");
+    assert!(
+        SearchData::load(&default_data_dir().unwrap(), 0, None).is_err(),
+        "a search needs validation images"
+    );
 }

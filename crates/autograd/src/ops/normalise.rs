@@ -53,8 +53,9 @@ impl Tape {
             // Two passes in f64: the mean first, then squared deviations from it, which stays
             // accurate when the mean is large against the spread.
             let mu = blocks(xs, n, c, channels, hw).flatten().map(|&a| f64::from(a)).sum::<f64>() / count;
-            let var = blocks(xs, n, c, channels, hw).flatten().map(|&a| (f64::from(a) - mu).powi(2)).sum::<f64>()
-                / count;
+            let var =
+                blocks(xs, n, c, channels, hw).flatten().map(|&a| (f64::from(a) - mu).powi(2)).sum::<f64>()
+                    / count;
             let s = 1.0 / (var + CHANNEL_NORM_EPS).sqrt();
             let ys = y.as_mut_slice();
             for i in 0..n {
