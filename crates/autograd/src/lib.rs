@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod bilevel_search;
 pub mod checkpoint;
 mod classifier;
 pub mod continuous_dilation;

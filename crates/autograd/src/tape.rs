@@ -9,7 +9,7 @@
 //! The backward dispatch is one exhaustive `match` over [`Op`]: an operation cannot exist without
 //! its gradient. Each operation's forward and backward sit side by side in one `ops` file.
 
-use crate::ops::{activation, conv, elementwise, linear, loss, mix, reduce};
+use crate::ops::{activation, conv, elementwise, linear, loss, mix, normalise, reduce};
 use crate::{AutogradError, Result};
 use atrous_tensor::{Tensor, simd};
 use rayon::prelude::*;
@@ -38,6 +38,7 @@ pub(crate) enum Op {
     PickClass(reduce::PickClassOp),
     CrossEntropy(loss::CrossEntropyOp),
     Mix(mix::MixOp),
+    ChannelNorm(normalise::ChannelNormOp),
 }
 
 #[derive(Debug)]
@@ -256,6 +257,7 @@ impl Tape {
             Op::PickClass(op) => op.backward(self, grad),
             Op::CrossEntropy(op) => op.backward(grad),
             Op::Mix(op) => op.backward(self, grad),
+            Op::ChannelNorm(op) => op.backward(self, grad),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! learning or judging a dilation. One `continuous-seed-S.json` per seed; a seed whose record
 //! exists with the same settings is not trained again.
 
+use crate::bilevel_search::{SearchData, reuse};
 use crate::observer::Observer;
 use crate::search::write_record;
 use crate::{Result, StudyError};
@@ -85,11 +86,13 @@ pub struct ContinuousRecord {
     pub trajectory: Vec<DilationPoint>,
 }
 
-fn record_path(out: &Path, seed: u64) -> PathBuf {
+/// `continuous-seed-S.json` in `out`.
+pub fn record_path(out: &Path, seed: u64) -> PathBuf {
     out.join(format!("continuous-seed-{seed}.json"))
 }
 
-fn read_record(path: &Path) -> Option<ContinuousRecord> {
+/// A seed's record, if `path` holds one.
+pub fn read_record(path: &Path) -> Option<ContinuousRecord> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
@@ -144,4 +147,24 @@ pub fn continuous_seed(
         .map_err(|source| StudyError::Unwritable { dir: out.to_path_buf(), source })?;
     write_record(&path, "continuous dilation record", &record)?;
     Ok(record)
+}
+
+/// [`continuous_seed`] on a [`SearchData`] (training and validation parts only, so the test set
+/// cannot play a part), refusing a record of this seed made with other settings instead of
+/// replacing it, naming the setting that differs.
+pub fn continuous_seed_on(
+    settings: &ContinuousSettings,
+    seed: u64,
+    data: &SearchData,
+    out: &Path,
+    observer: &dyn Observer,
+) -> Result<ContinuousRecord> {
+    let path = record_path(out, seed);
+    let saved = read_record(&path);
+    if let Some(saved) = &saved {
+        if saved.seed == seed {
+            reuse(&path, Some(&saved.settings), settings)?;
+        }
+    }
+    continuous_seed(settings, seed, data.train(), data.validation(), out, observer)
 }

@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod bilevel_search;
 pub mod continuous_search;
 pub mod data;
 mod error;

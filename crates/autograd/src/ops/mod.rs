@@ -7,4 +7,5 @@ pub(crate) mod elementwise;
 pub(crate) mod linear;
 pub(crate) mod loss;
 pub(crate) mod mix;
+pub(crate) mod normalise;
 pub(crate) mod reduce;
