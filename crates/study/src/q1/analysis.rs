@@ -278,3 +278,33 @@ fn layer_means(rows: impl Iterator<Item = [f64; 3]>) -> Option<[f64; 3]> {
     let rows: Vec<[f64; 3]> = rows.filter(|r| r.iter().all(|v| v.is_finite())).collect();
     (!rows.is_empty()).then(|| [0, 1, 2].map(|l| rows.iter().map(|r| r[l]).sum::<f64>() / rows.len() as f64))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(choices: &[usize]) -> Reading {
+        agreement_reading(&modal_agreement(choices, 4).unwrap(), 4)
+    }
+
+    /// The readings at the seed counts a search gets: Wilson [0.60, 0.98] for 9/10 is above 1/2;
+    /// 3/3 ([0.44, 1]) and 1/2 cannot tell; 5/10 is chance-level (mode-aware p 0.31) with enough
+    /// seeds to have seen agreement; 7/10 beats chance (p 0.014) but its interval [0.40, 0.89]
+    /// still straddles 1/2.
+    #[test]
+    fn agreement_readings_at_typical_seed_counts() {
+        assert_eq!(reading(&[2, 2, 2, 2, 2, 2, 2, 2, 2, 1]), Reading::Consistent);
+        assert_eq!(reading(&[2, 2, 2]), Reading::Inconclusive);
+        assert_eq!(reading(&[1, 2]), Reading::Inconclusive);
+        assert_eq!(reading(&[2, 2, 2, 2, 2, 1, 1, 3, 3, 4]), Reading::Inconsistent);
+        assert_eq!(reading(&[2, 2, 2, 2, 2, 2, 2, 1, 3, 4]), Reading::Inconclusive);
+    }
+
+    #[test]
+    fn landing_readings_compare_the_interval_with_one_half() {
+        let at = |k, n| landing_reading(&wilson(k, n, Z95).unwrap());
+        assert_eq!(at(10, 10), Reading::Consistent);
+        assert_eq!(at(0, 10), Reading::Inconsistent);
+        assert_eq!(at(6, 10), Reading::Inconclusive);
+    }
+}
