@@ -15,6 +15,7 @@ use crate::progress::Progress;
 use anyhow::{Result, ensure};
 use atrous_study::memory;
 use atrous_study::plan::{MAIN_SEEDS, VALIDATION_IMAGES, describe};
+use atrous_study::q1::{Q1Grid, Q1Settings};
 use atrous_study::q2::{Q2Plan, run_q2};
 use atrous_study::{
     PlannedRun, RunState, SearchPlan, StudyPlan, TrainRecipe, plan_runs, report_only, run_study,
@@ -106,9 +107,60 @@ pub struct StudyArgs {
     /// Q2: use only the runs whose numbers are cached (regenerates the report in seconds).
     #[arg(long)]
     pub q2_cached_only: bool,
+    /// Question 1's ground-truth grid: also train (or, with --plan / --report-only, list or
+    /// analyse) per-layer dilation configurations × --q1-seeds seeds with the study's recipe,
+    /// named like the study's folders (d112-s0; existing dD and d123 runs are reused), and write
+    /// `Q1.md`, `q1_grid.csv`, `q1_seeds.csv` beside REPORT.md, judging the search records in
+    /// --q1-learn against the grid. Default grid: the 4 uniform configurations, the 12 that move
+    /// one layer of a uniform one to its next dilation, (1,2,3) and (3,2,1).
+    #[arg(long, conflicts_with = "q2")]
+    pub q1_grid: bool,
+    /// Q1: all 64 configurations over dilations 1..4 instead of the default grid.
+    #[arg(long, requires = "q1_grid", conflicts_with = "q1_configs")]
+    pub q1_all: bool,
+    /// Q1: these configurations instead of the default grid, each three digits (conv1, conv2,
+    /// conv3 dilation), e.g. 111,112,123.
+    #[arg(long, requires = "q1_grid", value_delimiter = ',')]
+    pub q1_configs: Vec<String>,
+    /// Q1: seeds per grid configuration (0..N).
+    #[arg(long, requires = "q1_grid", default_value_t = atrous_study::q1::grid::GRID_SEEDS)]
+    pub q1_seeds: u64,
+    /// Q1: folders holding search records (`seed-S.json`, `continuous-seed-S.json`) to judge;
+    /// repeat for several (default: OUT/learn).
+    #[arg(long, requires = "q1_grid")]
+    pub q1_learn: Vec<PathBuf>,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// A grid configuration from its three digits (`112` is conv1 1, conv2 1, conv3 2).
+fn q1_config(word: &str) -> Result<[usize; 3]> {
+    let digits: Vec<usize> = word.trim().chars().filter_map(|c| c.to_digit(10).map(|d| d as usize)).collect();
+    ensure!(
+        digits.len() == 3 && word.trim().len() == 3 && digits.iter().all(|&d| d >= 1),
+        "--q1-configs: '{word}' is not three dilations 1-9 (e.g. 112)"
+    );
+    Ok([digits[0], digits[1], digits[2]])
+}
+
+/// The Q1 grid the flags describe, if asked for.
+fn q1_settings(a: &StudyArgs) -> Result<Option<Q1Settings>> {
+    if !a.q1_grid {
+        return Ok(None);
+    }
+    ensure!(a.q1_seeds > 0, "--q1-seeds must be at least 1");
+    let mut grid = if a.q1_all { Q1Grid::full() } else { Q1Grid::reference() };
+    if !a.q1_configs.is_empty() {
+        grid.configs = a.q1_configs.iter().map(|w| q1_config(w)).collect::<Result<_>>()?;
+        let mut sorted = grid.configs.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        ensure!(sorted.len() == grid.configs.len(), "--q1-configs lists a configuration twice");
+    }
+    grid.seeds = a.q1_seeds;
+    let record_dirs = if a.q1_learn.is_empty() { vec![a.out.join("learn")] } else { a.q1_learn.clone() };
+    Ok(Some(Q1Settings { grid, record_dirs }))
 }
 
 /// The study the flags describe, every value checked before anything is trained.
@@ -147,6 +199,7 @@ fn plan(a: &StudyArgs) -> Result<StudyPlan> {
         ..TrainRecipe::reference(1)
     };
     plan.saliency_images = a.saliency_images;
+    plan.q1 = q1_settings(a)?;
     plan.search = (a.learn_epochs > 0).then(|| {
         let flags = LearnFlags {
             candidates: a.dilations.clone(),
@@ -162,7 +215,9 @@ fn plan(a: &StudyArgs) -> Result<StudyPlan> {
         LearnFlags::check(search)?;
     }
     plan.validate()?;
-    let needed = plan.arms().iter().map(|arm| memory::training_bytes(&arm.run_recipe(0))).max();
+    let grid_arms = plan.q1.as_ref().map(|q1| plan.q1_arms(q1)).unwrap_or_default();
+    let needed =
+        plan.arms().iter().chain(&grid_arms).map(|arm| memory::training_bytes(&arm.run_recipe(0))).max();
     let subject = || format!("one training step at --batch-size {}", a.batch_size);
     crate::cmd_train::check_memory(needed.unwrap_or(0), subject, "lower --batch-size")?;
     Ok(plan)
@@ -268,7 +323,7 @@ pub fn run(args: &StudyArgs) -> Result<()> {
             eprintln!(
                 "study: {} of {} runs to train; then `atrous study --report-only` with the same flags",
                 todo.len(),
-                plan.runs().len()
+                plan.all_runs().len()
             );
         }
         return Ok(());
@@ -306,7 +361,11 @@ mod tests {
         plan.controls = true;
         plan.recipe.train_limit = Some(300);
         plan.recipe.test_limit = Some(200);
-        for (arm, seed) in plan.runs() {
+        plan.q1 = Some(Q1Settings { grid: Q1Grid::full(), record_dirs: vec![] });
+        let grid_runs = plan.all_runs().len() - plan.runs().len();
+        // 64 configurations × 3 seeds, less the runs the study already has (d1..d4 s0-2, d123 s0-2).
+        assert_eq!(grid_runs, 64 * 3 - 5 * 3);
+        for (arm, seed) in plan.all_runs() {
             let want = arm.run_recipe(seed);
             let mut argv = vec!["train".to_string()];
             argv.extend(train_flags(&want));

@@ -14,6 +14,8 @@
 //!   `REPORT.md` and CSV tables and [`figures`] to PNG/SVG; [`plan_runs`] lists the runs still
 //!   needed (one `atrous train` command each) and [`report_only`] analyses whatever exists;
 //! - a [`SearchPlan`] learns the dilation by gradient descent ([`search`]).
+//! - with [`StudyPlan::q1`], the plan also trains question 1's ground-truth grid of per-layer
+//!   dilations, and [`q1`] judges the searches' records against it (`Q1.md`).
 //!
 //! Progress goes to an [`Observer`]; [`Silent`] ignores it.
 //!
@@ -47,6 +49,7 @@ pub mod memory;
 mod observer;
 pub mod plan;
 pub mod provenance;
+pub mod q1;
 pub mod q2;
 mod recipe;
 pub mod report;

@@ -14,11 +14,18 @@
 //! (otherwise the runner refuses and names the field, or retrains with
 //! [`StudyPlan::retrain`]); interrupted ones resume from their checkpoint. [`plan_runs`] lists
 //! what is left to train, [`report_only`] analyses whatever folders exist.
+//!
+//! With [`StudyPlan::q1`] the plan also holds question 1's ground-truth grid ([`crate::q1`]):
+//! per-layer dilation configurations, each an arm of the [`Family::Grid`] family named like the
+//! study's folders (`d112`), trained by the same runner and listed by the same [`plan_runs`]; a
+//! grid run whose folder the study already has (`d1-s0`, `d123-s0`) is that run. Grid arms are
+//! not part of REPORT.md's comparisons: they are analysed into `Q1.md`.
 
 use crate::analysis::{LearnedAnalysis, StudyAnalysis};
 use crate::data::RunData;
 use crate::measure::{RunResult, figures, measure_run};
 use crate::observer::{Observer, RunProgress};
+use crate::q1::{Q1Settings, config_label, config_name, write_q1};
 use crate::recipe::{TrainRecipe, check_dilation_list};
 use crate::report::write_report;
 use crate::run::{RunDir, RunOptions, RunState, train_run};
@@ -48,6 +55,8 @@ pub enum Family {
     Main,
     /// A control arm.
     Control,
+    /// A configuration of question 1's ground-truth grid (analysed in `Q1.md` only).
+    Grid,
 }
 
 /// One arm: a recipe trained with seeds `0..seeds`.
@@ -106,6 +115,8 @@ pub struct StudyPlan {
     pub localize: LocalizeConfig,
     /// The learned-dilation search, if any.
     pub search: Option<SearchPlan>,
+    /// Question 1's ground-truth grid and search records, if asked for.
+    pub q1: Option<Q1Settings>,
     /// MNIST folder.
     pub data_dir: PathBuf,
     /// Study folder.
@@ -143,6 +154,7 @@ impl StudyPlan {
             class_model: ClassModelConfig::default(),
             localize: LocalizeConfig::default(),
             search: Some(search),
+            q1: None,
             data_dir,
             out,
         }
@@ -219,9 +231,50 @@ impl StudyPlan {
         arms
     }
 
-    /// Every run of the plan, arm by arm: (arm, seed).
+    /// Every run of the study's arms, arm by arm: (arm, seed). The Q1 grid's runs are in
+    /// [`StudyPlan::all_runs`].
     pub fn runs(&self) -> Vec<(Arm, u64)> {
         self.arms().into_iter().flat_map(|a| (0..a.seeds).map(move |s| (a.clone(), s))).collect()
+    }
+
+    /// One arm per configuration of the Q1 grid (uniform configurations are named `dD` like
+    /// the main grid, the others `dABC`), each with the grid's seeds and the study's recipe.
+    pub fn q1_arms(&self, q1: &Q1Settings) -> Vec<Arm> {
+        q1.grid
+            .configs
+            .iter()
+            .map(|&config| {
+                let mut recipe = self.run_recipe(config[0], 0);
+                recipe.net.dilations = config;
+                Arm {
+                    name: config_name(config),
+                    label: format!("dilations {}", config_label(config)),
+                    family: Family::Grid,
+                    recipe,
+                    seeds: q1.grid.seeds,
+                    baseline: None,
+                    dilation: None,
+                }
+            })
+            .collect()
+    }
+
+    /// Every run to train: the study's ([`StudyPlan::runs`]), then the Q1 grid's runs whose
+    /// folder is not already one of them.
+    pub fn all_runs(&self) -> Vec<(Arm, u64)> {
+        let mut runs = self.runs();
+        if let Some(q1) = &self.q1 {
+            let taken: std::collections::HashSet<String> =
+                runs.iter().map(|(a, s)| format!("{}-s{s}", a.name)).collect();
+            for arm in self.q1_arms(q1) {
+                for seed in 0..arm.seeds {
+                    if !taken.contains(&format!("{}-s{seed}", arm.name)) {
+                        runs.push((arm.clone(), seed));
+                    }
+                }
+            }
+        }
+        runs
     }
 
     /// Refuses a plan that cannot work, before anything is trained.
@@ -240,7 +293,17 @@ impl StudyPlan {
                 "must include 1 and 4 for the control arms",
             ));
         }
-        for arm in self.arms() {
+        let grid_arms = self.q1.as_ref().map(|q1| self.q1_arms(q1)).unwrap_or_default();
+        if let Some(q1) = &self.q1 {
+            if q1.grid.seeds == 0 || q1.grid.configs.is_empty() {
+                return Err(StudyError::invalid(
+                    "Q1 grid",
+                    q1.grid.configs.len(),
+                    "needs configurations and seeds",
+                ));
+            }
+        }
+        for arm in self.arms().iter().chain(&grid_arms) {
             arm.recipe.validate()?;
         }
         self.class_model.validate()?;
@@ -275,13 +338,13 @@ pub struct PlannedRun {
     pub state: RunState,
 }
 
-/// Every run not yet complete under its recipe and the running engine, in plan order. A folder
-/// holding another recipe or engine revision is an error naming the field, unless the plan
-/// retrains.
+/// Every run not yet complete under its recipe and the running engine, in plan order (the
+/// study's, then the Q1 grid's). A folder holding another recipe or engine revision is an error
+/// naming the field, unless the plan retrains.
 pub fn plan_runs(plan: &StudyPlan) -> Result<Vec<PlannedRun>> {
     plan.validate()?;
     let mut todo = Vec::new();
-    for (arm, seed) in plan.runs() {
+    for (arm, seed) in plan.all_runs() {
         let (recipe, dir) = (arm.run_recipe(seed), plan.arm_dir(&arm.name, seed));
         let state = dir.state(&recipe)?;
         match &state {
@@ -307,7 +370,7 @@ pub fn plan_runs(plan: &StudyPlan) -> Result<Vec<PlannedRun>> {
 pub fn run_study(plan: &StudyPlan, observer: &dyn Observer) -> Result<StudyAnalysis> {
     let todo = plan_runs(plan)?;
     let (data, train_file) = plan.load_data()?;
-    let total_runs = plan.runs().len();
+    let total_runs = plan.all_runs().len();
     let work: usize = todo.iter().map(|r| r.recipe.epochs).sum();
     let mut done_work = 0;
     let start = Instant::now();
@@ -357,8 +420,9 @@ pub fn run_study(plan: &StudyPlan, observer: &dyn Observer) -> Result<StudyAnaly
 }
 
 /// Analyses whatever run folders of the plan are complete (nothing is trained; the
-/// learned-dilation section appears only when every search record exists), writes the report,
-/// and returns it with the runs still missing.
+/// learned-dilation section appears only when every search record exists), writes the report
+/// (and `Q1.md` with the Q1 grid), and returns it with the runs still missing (the study's,
+/// then the grid's).
 pub fn report_only(plan: &StudyPlan, observer: &dyn Observer) -> Result<(StudyAnalysis, Vec<PlannedRun>)> {
     plan.validate()?;
     let (data, train_file) = plan.load_data()?;
@@ -413,6 +477,12 @@ fn analyse(
     let analysis = StudyAnalysis::from_runs(plan, results, class_models, learned, missing_dirs);
     write_report(plan, &analysis)?;
     observer.message(&format!("study: report in {}", plan.out.join("REPORT.md").display()));
+    if let Some(q1) = &plan.q1 {
+        let study_dirs: std::collections::HashSet<PathBuf> =
+            missing.iter().map(|m| m.dir.path().to_path_buf()).collect();
+        let (_, grid_missing) = write_q1(plan, q1, observer)?;
+        missing.extend(grid_missing.into_iter().filter(|m| !study_dirs.contains(m.dir.path())));
+    }
     Ok((analysis, missing))
 }
 

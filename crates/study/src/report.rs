@@ -535,8 +535,27 @@ pub fn write_report(plan: &StudyPlan, a: &StudyAnalysis) -> Result<()> {
     write_atomic(&plan.out.join("summary.csv"), render_summary_csv(a).as_bytes())?;
     write_atomic(&plan.out.join("curves.csv"), render_curves_csv(a).as_bytes())?;
     write_figures(&plan.out.join("figures"), a)?;
-    write_atomic(&plan.out.join("REPORT.md"), render_markdown(a).as_bytes())?;
+    let mut md = render_markdown(a);
+    if plan.q1.is_some() {
+        md = with_q1_link(&md);
+    }
+    write_atomic(&plan.out.join("REPORT.md"), md.as_bytes())?;
     Ok(())
+}
+
+/// The heading of REPORT.md's question-1 section.
+const Q1_HEADING: &str = "## Can the best dilation be learned? (question 1)\n\n";
+
+/// REPORT.md with a pointer to `Q1.md` at the top of its question-1 section (a study run with
+/// the Q1 grid; without it REPORT.md is unchanged).
+pub fn with_q1_link(md: &str) -> String {
+    md.replacen(
+        Q1_HEADING,
+        &format!(
+            "{Q1_HEADING}The ground-truth grid of per-layer dilations, the ε-optimal set and the consistency of the searches over seeds are in `Q1.md` beside this report (`atrous study --q1-grid`); below is the earlier summary.\n\n"
+        ),
+        1,
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,178 @@
+//! Question 1's grid end to end on a tiny study (300 training / 200 validation / 200 test
+//! images, one epoch, d = 1 with 2 seeds, a 2-configuration grid (1,1,1), (1,1,2) × 2 seeds):
+//! the plan lists the grid's runs and reuses the study's, a report on a partly finished grid
+//! names the missing run, search records are judged against the grid, and every number of
+//! Q1.md's grid table is `q1_grid.csv`'s at fewer digits.
+
+use atrous_study::q1::{Q1Grid, Q1Settings};
+use atrous_study::{RunOptions, Silent, StudyPlan, plan_runs, report_only, train_run};
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("atrous-q1-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn tiny_plan(out: &Path) -> StudyPlan {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist");
+    let mut plan = StudyPlan::reference(data, out.to_path_buf());
+    plan.dilations = vec![1];
+    plan.seeds = 2;
+    plan.recipe.epochs = 1;
+    plan.recipe.validation = 200;
+    plan.recipe.train_limit = Some(300);
+    plan.recipe.test_limit = Some(200);
+    plan.recipe.net.channels = [4, 8, 8];
+    plan.recipe.net.hidden = 16;
+    plan.saliency_images = 4;
+    plan.class_model.steps = 3;
+    plan.search = None;
+    plan.q1 = Some(Q1Settings {
+        grid: Q1Grid { configs: vec![[1, 1, 1], [1, 1, 2]], seeds: 2 },
+        record_dirs: vec![out.join("learn")],
+    });
+    plan
+}
+
+fn names(plan: &StudyPlan) -> Vec<String> {
+    plan_runs(plan)
+        .unwrap()
+        .iter()
+        .map(|r| r.dir.path().file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// `q1_grid.csv` as rows of named cells (the quoted configuration holds commas).
+fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let split = |line: &str| -> Vec<String> {
+        let (mut cells, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                ',' if !quoted => cells.push(std::mem::take(&mut cur)),
+                c => cur.push(c),
+            }
+        }
+        cells.push(cur);
+        cells
+    };
+    let mut lines = text.lines();
+    let header = split(lines.next().unwrap());
+    lines.map(|l| header.iter().cloned().zip(split(l)).collect()).collect()
+}
+
+/// The cells of the Markdown grid table's row for `name` (`d112`).
+fn md_row(md: &str, name: &str) -> Vec<String> {
+    let line =
+        md.lines().find(|l| l.contains(&format!("| `{name}` |"))).unwrap_or_else(|| panic!("no row {name}"));
+    line.trim_matches('|').split('|').map(|c| c.trim().to_string()).collect()
+}
+
+fn pct(csv: &str, digits: usize, sign: bool) -> String {
+    let v: f64 = csv.parse().unwrap();
+    if sign { format!("{:+.digits$}", 100.0 * v) } else { format!("{:.digits$}", 100.0 * v) }
+}
+
+fn write_records(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    // Mixture seeds: seed 0 chooses (1,1,2), seed 1 (1,1,1); their last weights say so.
+    for (seed, w3) in [(0u64, [0.2, 0.7, 0.05, 0.05]), (1, [0.6, 0.2, 0.1, 0.1])] {
+        let w = [vec![0.7, 0.1, 0.1, 0.1], vec![0.4, 0.3, 0.2, 0.1], w3.to_vec()];
+        let chosen = [1, 1, if seed == 0 { 2 } else { 1 }];
+        let uniform = [[0.25; 4], [0.25; 4], [0.25; 4]];
+        let record = json!({
+            "settings": {"arch_lr": 0.01, "batch_size": 64, "candidates": [1, 2, 3, 4], "epochs": 1,
+                          "lr": 0.05, "seed": seed, "test_limit": null, "train_limit": null},
+            "weights": w, "chosen": chosen, "test_accuracy": 0.9, "seconds": 30.0,
+            "trajectory": [{"step": 0, "weights": uniform}, {"step": 50, "weights": w}],
+            "a_field_added_later": true
+        });
+        std::fs::write(dir.join(format!("seed-{seed}.json")), record.to_string()).unwrap();
+    }
+    for (seed, d) in [(0u64, [1.2, 1.4, 2.6]), (1, [1.1, 2.7, 3.4])] {
+        let record = json!({
+            "settings": {"initial": [2.0, 2.0, 2.0], "range": [1.0, 4.0], "epochs": 1, "batch_size": 64,
+                         "lr": 0.05, "momentum": 0.9, "dilation_lr": 0.01, "train_images": 300,
+                         "validation_images": 200},
+            "seed": seed, "dilations": d, "validation_accuracy": 0.9, "seconds": 20.0,
+            "trajectory": [{"step": 0, "dilations": [2.0, 2.0, 2.0]}, {"step": 25, "dilations": d}]
+        });
+        std::fs::write(dir.join(format!("continuous-seed-{seed}.json")), record.to_string()).unwrap();
+    }
+    std::fs::write(dir.join("seed-9.json"), "{ not json").unwrap();
+}
+
+#[test]
+fn grid_plan_and_report_on_a_partial_then_full_grid() {
+    let out = scratch("e2e");
+    let plan = tiny_plan(&out);
+    // The study's d1-s0, d1-s1 are the grid's (1,1,1) runs: listed once, then the grid's own.
+    assert_eq!(names(&plan), ["d1-s0", "d1-s1", "d112-s0", "d112-s1"]);
+    let (data, _) = plan.load_data().unwrap();
+    for run in plan_runs(&plan).unwrap().iter().take(3) {
+        assert_eq!(run.recipe.net.dilations, if run.arm.name == "d112" { [1, 1, 2] } else { [1, 1, 1] });
+        train_run(&run.recipe, &run.dir, &data, RunOptions::default(), &Silent).unwrap();
+    }
+    assert_eq!(names(&plan), ["d112-s1"]);
+
+    // Partial grid: the report names the missing run; the study's REPORT.md links Q1.md.
+    let (_, missing) = report_only(&plan, &Silent).unwrap();
+    assert_eq!(missing.len(), 1);
+    let md = std::fs::read_to_string(out.join("Q1.md")).unwrap();
+    assert!(md.contains("**Incomplete grid: 1 run(s) missing**"), "{md}");
+    assert!(md.contains("d112-s1"));
+    assert!(md.contains("No search records"));
+    assert!(
+        std::fs::read_to_string(out.join("REPORT.md")).unwrap().contains("are in `Q1.md` beside this report")
+    );
+    assert!(out.join("figures/q1_grid.png").exists());
+
+    // Full grid and search records.
+    let last = plan_runs(&plan).unwrap().remove(0);
+    train_run(&last.recipe, &last.dir, &data, RunOptions::default(), &Silent).unwrap();
+    write_records(&out.join("learn"));
+    let (_, missing) = report_only(&plan, &Silent).unwrap();
+    assert!(missing.is_empty());
+    let md = std::fs::read_to_string(out.join("Q1.md")).unwrap();
+    assert!(!md.contains("Incomplete grid"));
+
+    // Every grid-table number equals the CSV's.
+    let rows = read_csv(&out.join("q1_grid.csv"));
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        let cells = md_row(&md, &r["name"]);
+        assert_eq!(cells[0], r["config"]);
+        assert_eq!(cells[2], r["n"]);
+        assert_eq!(r["n"], "2");
+        assert_eq!(cells[3], pct(&r["val_mean"], 2, false), "mean of {}", r["name"]);
+        assert_eq!(cells[4], pct(&r["val_sd"], 2, false));
+        assert_eq!(
+            cells[5],
+            format!("[{}, {}]", pct(&r["val_ci_lo"], 2, false), pct(&r["val_ci_hi"], 2, false))
+        );
+        assert_eq!(cells[6], pct(&r["delta_vs_best"], 2, true));
+        assert_eq!(cells[8] == "yes", r["within_epsilon"] == "true");
+        assert_eq!(cells[9] == "yes", r["seed_aware"] == "true");
+        assert_eq!(cells[10], pct(&r["test_mean"], 2, false));
+    }
+    // The best configuration is in both sets, and the CSV's best has Δ = 0.
+    assert!(rows.iter().any(|r| r["delta_vs_best"] == "0.000000" && r["within_epsilon"] == "true"));
+
+    // Both methods are judged; the unreadable record is named, the added field ignored.
+    assert!(md.contains("### mixture (2 seed(s))"), "{md}");
+    assert!(md.contains("### continuous (2 seed(s))"));
+    assert!(md.contains("seed-9.json"));
+    let seeds = std::fs::read_to_string(out.join("q1_seeds.csv")).unwrap();
+    assert!(seeds.contains("mixture,0,1,1,2,"), "{seeds}");
+    // Continuous (1.1, 2.7, 3.4) rounds to (1,3,3), which the grid did not train.
+    assert!(seeds.contains("continuous,1,1,3,3,1.100000,2.700000,3.400000,,,,false,false,false"), "{seeds}");
+    assert!(md.contains("2 seed(s) learned a configuration the grid has no run of"));
+    // conv1: both mixture seeds chose d = 1 → 2/2, Wilson [0.34, 1.00], inconclusive with 2 seeds.
+    assert!(md.contains("- conv1: 2/2 [0.34, 1.00] seeds choose d = 1"), "{md}");
+    assert!(out.join("figures/q1_trajectories.png").exists());
+    let _ = std::fs::remove_dir_all(&out);
+}
