@@ -141,6 +141,8 @@ pub enum StopReason {
 /// What one seed's bilevel search found (`seed-S.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MixtureRecord {
+    /// `mixture`, or `mixture-shared-kernel` for the ablation: the Q1 analysis groups seeds by it.
+    pub method: String,
     /// The settings.
     pub settings: MixtureSettings,
     /// Final mixing weights per layer.
@@ -324,7 +326,9 @@ pub fn mixture_seed(
         trajectory.push(TrajectoryPoint { step, weights: net.weights() });
     }
     let eval = evaluate(&net, val, EVAL_BATCH)?;
+    let method = if plan.shared_kernel { "mixture-shared-kernel" } else { "mixture" };
     let record = MixtureRecord {
+        method: method.to_string(),
         retrain_command: retrain_command(chosen, seed, plan.validation),
         settings,
         weights: net.weights(),

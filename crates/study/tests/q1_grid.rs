@@ -79,7 +79,8 @@ fn pct(csv: &str, digits: usize, sign: bool) -> String {
 
 fn write_records(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
-    // Mixture seeds: seed 0 chooses (1,1,2), seed 1 (1,1,1); their last weights say so.
+    // Single-level mixture seeds (their records name no method): seed 0 chooses (1,1,2), seed 1
+    // (1,1,1); their last weights say so.
     for (seed, w3) in [(0u64, [0.2, 0.7, 0.05, 0.05]), (1, [0.6, 0.2, 0.1, 0.1])] {
         let w = [vec![0.7, 0.1, 0.1, 0.1], vec![0.4, 0.3, 0.2, 0.1], w3.to_vec()];
         let chosen = [1, 1, if seed == 0 { 2 } else { 1 }];
@@ -163,15 +164,15 @@ fn grid_plan_and_report_on_a_partial_then_full_grid() {
     assert!(rows.iter().any(|r| r["delta_vs_best"] == "0.000000" && r["within_epsilon"] == "true"));
 
     // Both methods are judged; the unreadable record is named, the added field ignored.
-    assert!(md.contains("### mixture (2 seed(s))"), "{md}");
+    assert!(md.contains("### single-level (2 seed(s))"), "{md}");
     assert!(md.contains("### continuous (2 seed(s))"));
     assert!(md.contains("seed-9.json"));
     let seeds = std::fs::read_to_string(out.join("q1_seeds.csv")).unwrap();
-    assert!(seeds.contains("mixture,0,1,1,2,"), "{seeds}");
+    assert!(seeds.contains("single-level,0,1,1,2,"), "{seeds}");
     // Continuous (1.1, 2.7, 3.4) rounds to (1,3,3), which the grid did not train.
     assert!(seeds.contains("continuous,1,1,3,3,1.100000,2.700000,3.400000,,,,false,false,false"), "{seeds}");
     assert!(md.contains("2 seed(s) learned a configuration the grid has no run of"));
-    // conv1: both mixture seeds chose d = 1 → 2/2, Wilson [0.34, 1.00], inconclusive with 2 seeds.
+    // conv1: both single-level seeds chose d = 1 → 2/2, Wilson [0.34, 1.00], inconclusive with 2 seeds.
     assert!(md.contains("- conv1: 2/2 [0.34, 1.00] seeds choose d = 1"), "{md}");
     assert!(out.join("figures/q1_trajectories.png").exists());
     let _ = std::fs::remove_dir_all(&out);

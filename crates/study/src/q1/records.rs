@@ -5,7 +5,8 @@
 //! and named, never fatal (the report says which seeds it could not read).
 //!
 //! A mixture record names its method in a top-level `method` string when it has one
-//! (e.g. a bilevel search); without one it is the single-level `mixture`.
+//! (`mixture`, `mixture-shared-kernel`: the bilevel search); a record without one was written by
+//! the single-level search and is grouped as `single-level`.
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -178,7 +179,7 @@ fn read_mixture(path: &Path) -> Option<SeedRecord> {
         return None;
     }
     Some(SeedRecord {
-        method: raw.method.unwrap_or_else(|| "mixture".into()),
+        method: raw.method.unwrap_or_else(|| "single-level".into()),
         seed: raw.settings.seed,
         learned: Learned::Mixture {
             candidates: raw.settings.candidates,
