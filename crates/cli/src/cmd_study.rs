@@ -86,6 +86,11 @@ pub struct StudyArgs {
     /// Study folder.
     #[arg(long, default_value = "runs/study")]
     pub out: PathBuf,
+    /// Folder of the run records: one small JSON file per finished run with everything the
+    /// report reads from it, filed by every analysis and used when a run folder is gone (e.g.
+    /// the committed `docs/study/records`). Default: OUT/records.
+    #[arg(long)]
+    pub records: Option<PathBuf>,
     /// Question 2 on the study's existing main-grid runs (nothing is trained): saliency metrics
     /// on every seed against noise floors and baselines, gridding, effective receptive fields,
     /// class models, faithfulness; writes `Q2.md` and `q2/` into --q2-docs.
@@ -189,6 +194,7 @@ fn plan(a: &StudyArgs) -> Result<StudyPlan> {
     plan.controls = a.controls;
     plan.control_seeds = a.control_seeds;
     plan.retrain = a.retrain;
+    plan.records = a.records.clone();
     plan.recipe = TrainRecipe {
         epochs,
         batch_size: a.batch_size,

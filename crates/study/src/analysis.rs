@@ -285,6 +285,9 @@ pub fn study_command(plan: &StudyPlan) -> String {
         plan.search.as_ref().map_or(0, |s| s.epochs),
         plan.out.display()
     );
+    if let Some(records) = &plan.records {
+        cmd += &format!(" --records {}", records.display());
+    }
     cmd
 }
 

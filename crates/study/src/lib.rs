@@ -55,6 +55,7 @@ mod recipe;
 pub mod report;
 mod run;
 mod run_lock;
+pub mod run_record;
 pub mod search;
 pub mod stats;
 

@@ -29,6 +29,7 @@ use crate::q1::{Q1Settings, config_label, config_name, write_q1};
 use crate::recipe::{TrainRecipe, check_dilation_list};
 use crate::report::write_report;
 use crate::run::{RunDir, RunOptions, RunState, train_run};
+use crate::run_record::{Records, RunRecord, measurement_settings};
 use crate::search::{SearchPlan, existing_records, run_search};
 use crate::{Result, StudyError};
 use atrous_saliency::class_model::ClassModelConfig;
@@ -121,6 +122,8 @@ pub struct StudyPlan {
     pub data_dir: PathBuf,
     /// Study folder.
     pub out: PathBuf,
+    /// Folder of the run records ([`crate::run_record`]); `None` is `OUT/records`.
+    pub records: Option<PathBuf>,
 }
 
 impl StudyPlan {
@@ -157,6 +160,7 @@ impl StudyPlan {
             q1: None,
             data_dir,
             out,
+            records: None,
         }
     }
 
@@ -181,6 +185,27 @@ impl StudyPlan {
     /// The folder of run `seed` of arm `name`.
     pub fn arm_dir(&self, name: &str, seed: u64) -> RunDir {
         RunDir::new(self.out.join(format!("{name}-s{seed}")))
+    }
+
+    /// The run records: [`StudyPlan::records`], by default `records/` in the study folder.
+    pub fn records(&self) -> Records {
+        Records::new(self.records.clone().unwrap_or_else(|| self.out.join("records")))
+    }
+
+    /// What the plan has of run `seed` of `arm`: the state of its folder, or, when the folder
+    /// holds no run, of its record (with the record). The path is where the state was read,
+    /// for messages.
+    pub fn run_state(&self, arm: &Arm, seed: u64) -> Result<(RunState, PathBuf, Option<RunRecord>)> {
+        let (recipe, dir) = (arm.run_recipe(seed), self.arm_dir(&arm.name, seed));
+        let state = dir.state(&recipe)?;
+        if state != RunState::Missing {
+            return Ok((state, dir.path().to_path_buf(), None));
+        }
+        let records = self.records();
+        match records.state(arm, seed, &recipe)? {
+            (RunState::Missing, _) => Ok((RunState::Missing, dir.path().to_path_buf(), None)),
+            (state, record) => Ok((state, records.path(&arm.name, seed), record)),
+        }
     }
 
     /// Every arm: the main grid, then the controls when asked for.
@@ -220,7 +245,10 @@ impl StudyPlan {
         }
         let mut hybrid = self.run_recipe(1, 0);
         hybrid.net.dilations = [1, 2, 3];
-        arms.push(control("d123".into(), "dilations (1,2,3)".into(), hybrid, &base));
+        // The gridding question is whether mixing dilations beats a uniform dilation of the
+        // same mean, so (1, 2, 3) is compared with (2, 2, 2) when the main grid has it.
+        let hybrid_base = if self.dilations.contains(&2) { "d2".to_string() } else { base.clone() };
+        arms.push(control("d123".into(), "dilations (1,2,3)".into(), hybrid, &hybrid_base));
         let long = |d: usize| TrainRecipe { epochs: LONG_EPOCHS, ..self.run_recipe(d, 0) };
         arms.push(control("d1-e10".into(), format!("d=1, {LONG_EPOCHS} epochs"), long(1), &base));
         arms.push(control("d4-e10".into(), format!("d=4, {LONG_EPOCHS} epochs"), long(4), "d1-e10"));
@@ -346,12 +374,12 @@ pub fn plan_runs(plan: &StudyPlan) -> Result<Vec<PlannedRun>> {
     let mut todo = Vec::new();
     for (arm, seed) in plan.all_runs() {
         let (recipe, dir) = (arm.run_recipe(seed), plan.arm_dir(&arm.name, seed));
-        let state = dir.state(&recipe)?;
+        let (state, source, _) = plan.run_state(&arm, seed)?;
         match &state {
             RunState::Complete(_) => continue,
             RunState::Stale { field, saved, requested } if !plan.retrain => {
                 return Err(StudyError::RecipeMismatch {
-                    dir: dir.path().to_path_buf(),
+                    dir: source,
                     field: field.clone(),
                     saved: saved.clone(),
                     requested: requested.clone(),
@@ -440,20 +468,48 @@ fn analyse(
     let mut results: Vec<RunResult> = Vec::new();
     let mut missing = Vec::new();
     let mut class_models = Vec::new();
+    let (records, settings) = (plan.records(), measurement_settings(plan));
     for arm in plan.arms() {
         observer.message(&format!("study: measuring {}", arm.label));
+        let main = arm.family == Family::Main;
         for seed in 0..arm.seeds {
             let (recipe, dir) = (arm.run_recipe(seed), plan.arm_dir(&arm.name, seed));
-            match dir.state(&recipe)? {
-                RunState::Complete(metrics) => {
-                    results.push(measure_run(plan, &arm, seed, &metrics, &data.test)?);
+            match plan.run_state(&arm, seed)? {
+                (RunState::Complete(metrics), _, None) => {
+                    let result = measure_run(plan, &arm, seed, &metrics, &data.test)?;
+                    // The seed-0 model of each dilation is drawn (class models, saliency sheet).
+                    let cm = if main && seed == 0 {
+                        Some(figures(plan, &arm, train_file, &data.test)?)
+                    } else {
+                        None
+                    };
+                    records.file(&RunRecord::new(&metrics, &result, cm.as_ref(), &settings))?;
+                    results.push(result);
+                    class_models.extend(cm);
                 }
-                state => missing.push(PlannedRun { arm: arm.clone(), seed, recipe, dir, state }),
+                (RunState::Complete(_), path, Some(record)) => {
+                    match record.to_result(&arm, main, &settings) {
+                        Some(result) => {
+                            results.push(result);
+                            class_models.extend(record.class_models(&settings).filter(|_| main && seed == 0));
+                        }
+                        None => {
+                            observer.message(&format!(
+                                "study: {} was measured under other settings; its folder is needed",
+                                path.display()
+                            ));
+                            missing.push(PlannedRun {
+                                arm: arm.clone(),
+                                seed,
+                                recipe,
+                                dir,
+                                state: RunState::Missing,
+                            });
+                        }
+                    }
+                }
+                (state, _, _) => missing.push(PlannedRun { arm: arm.clone(), seed, recipe, dir, state }),
             }
-        }
-        let seed0_done = results.iter().any(|r| r.arm == arm.name && r.seed == 0);
-        if arm.family == Family::Main && seed0_done {
-            class_models.push(figures(plan, &arm, train_file, &data.test)?);
         }
     }
     let learned = match &plan.search {

@@ -89,6 +89,26 @@ pub enum RunState {
     },
 }
 
+/// What a run's metrics say about `recipe` under the running engine: stale (naming the first
+/// differing field), partial, or complete (every epoch and the test evaluation recorded).
+pub(crate) fn metrics_state(recipe: &TrainRecipe, m: &Metrics) -> RunState {
+    if let Some((field, saved, requested)) = recipe.first_difference(&m.config) {
+        return RunState::Stale { field, saved, requested };
+    }
+    if m.engine_revision.as_deref() != Some(crate::engine_revision()) {
+        return RunState::Stale {
+            field: "engine revision".into(),
+            saved: m.engine_revision.clone().unwrap_or_else(|| "none recorded".into()),
+            requested: crate::engine_revision().into(),
+        };
+    }
+    if m.epochs_done >= recipe.epochs && m.test_accuracy.is_some() {
+        RunState::Complete(Box::new(m.clone()))
+    } else {
+        RunState::Partial { epochs_done: m.epochs_done }
+    }
+}
+
 /// A run folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunDir {
@@ -161,22 +181,13 @@ impl RunDir {
                 Err(e) => return Err(e),
             });
         };
-        if let Some((field, saved, requested)) = recipe.first_difference(&m.config) {
-            return Ok(RunState::Stale { field, saved, requested });
-        }
-        if m.engine_revision.as_deref() != Some(crate::engine_revision()) {
-            return Ok(RunState::Stale {
-                field: "engine revision".into(),
-                saved: m.engine_revision.clone().unwrap_or_else(|| "none recorded".into()),
-                requested: crate::engine_revision().into(),
-            });
-        }
-        // The model is written before the metrics, so complete metrics without a model mean it
-        // was lost afterwards: resuming rewrites it from the checkpoint.
-        if m.epochs_done >= recipe.epochs && m.test_accuracy.is_some() && self.model_path().exists() {
-            Ok(RunState::Complete(Box::new(m)))
-        } else {
-            Ok(RunState::Partial { epochs_done: m.epochs_done })
+        match metrics_state(recipe, &m) {
+            // The model is written before the metrics, so complete metrics without a model mean
+            // it was lost afterwards: resuming rewrites it from the checkpoint.
+            RunState::Complete(_) if !self.model_path().exists() => {
+                Ok(RunState::Partial { epochs_done: m.epochs_done })
+            }
+            state => Ok(state),
         }
     }
 

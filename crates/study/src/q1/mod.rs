@@ -27,6 +27,7 @@ pub use report::{Q1Context, render_q1};
 
 use crate::plan::{PlannedRun, StudyPlan, describe};
 use crate::run::RunState;
+use crate::run_record::RunRecord;
 use crate::{Observer, Result};
 use atrous_tensor::files::write_atomic;
 use std::path::PathBuf;
@@ -51,12 +52,21 @@ pub fn write_q1(
     let mut per_config = Vec::new();
     let mut missing = Vec::new();
     let mut seconds = Vec::new();
+    let records = plan.records();
     for arm in plan.q1_arms(q1) {
         let mut runs = Vec::new();
         for seed in 0..arm.seeds {
             let (recipe, dir) = (arm.run_recipe(seed), plan.arm_dir(&arm.name, seed));
-            match dir.state(&recipe)? {
-                RunState::Complete(m) => {
+            match plan.run_state(&arm, seed)? {
+                (RunState::Complete(m), _, from_record) => {
+                    // A grid run read from its folder is filed unless the study already filed it
+                    // (a uniform configuration is also a main-grid run, whose record carries
+                    // measurements).
+                    if from_record.is_none() && records.read(&arm, seed)?.is_none() {
+                        let record =
+                            RunRecord { arm: arm.name.clone(), seed, metrics: (*m).clone(), measured: None };
+                        records.file(&record)?;
+                    }
                     // Without a validation split the per-epoch numbers are test numbers,
                     // which must not decide the ground truth: such a run counts as missing.
                     let val = m.epochs.last().filter(|_| m.evaluated_per_epoch == "validation");
@@ -74,7 +84,7 @@ pub fn write_q1(
                         }),
                     }
                 }
-                state => missing.push(PlannedRun { arm: arm.clone(), seed, recipe, dir, state }),
+                (state, _, _) => missing.push(PlannedRun { arm: arm.clone(), seed, recipe, dir, state }),
             }
         }
         per_config.push(runs);
