@@ -202,6 +202,35 @@ impl Tape {
         rules: BackwardRules,
         keep: &[Var],
     ) -> Result<Grads> {
+        self.backward_down_to(output, seed, rules, keep, 0)
+    }
+
+    /// The gradients arriving at each of `targets` (intermediate values or leaves) and nothing
+    /// below them: nodes are recorded in evaluation order, so once the pass is below the newest
+    /// node that could feed a target, every target's gradient is complete and the nodes older
+    /// than the oldest target are not differentiated. Other nodes' gradients in the result are
+    /// partial and should not be read.
+    pub fn backward_until(
+        &self,
+        output: Var,
+        seed: Tensor,
+        rules: BackwardRules,
+        targets: &[Var],
+    ) -> Result<Grads> {
+        let floor = targets.iter().map(|v| v.0 + 1).min().unwrap_or(0);
+        self.backward_down_to(output, seed, rules, targets, floor)
+    }
+
+    /// The backward pass over nodes `floor..=output`, newest first, keeping the gradients of
+    /// `keep`.
+    fn backward_down_to(
+        &self,
+        output: Var,
+        seed: Tensor,
+        rules: BackwardRules,
+        keep: &[Var],
+        floor: usize,
+    ) -> Result<Grads> {
         if seed.dims() != self.value(output).dims() {
             return Err(AutogradError::SeedShape {
                 seed: seed.shape().clone(),
@@ -210,7 +239,7 @@ impl Tape {
         }
         let mut grads: Vec<Option<Tensor>> = (0..self.nodes.len()).map(|_| None).collect();
         grads[output.0] = Some(seed);
-        for index in (0..=output.0).rev() {
+        for index in (floor..=output.0).rev() {
             let node = &self.nodes[index];
             if !node.requires_grad || matches!(node.op, Op::Leaf) {
                 continue;

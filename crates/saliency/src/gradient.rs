@@ -7,7 +7,8 @@
 //! one chosen class score per image; no layer mixes batch items, so each image gets its own
 //! `∂S_c/∂x` from one backward pass. Modified backward rules (guided backpropagation,
 //! deconvnet) ride along as [`BackwardRules`]; layer outputs and their gradients (Grad-CAM) are
-//! read by [`score_gradient_at`].
+//! read by [`score_gradient_at`], or by [`tapped_score_gradient`] when the input gradient is not
+//! needed.
 
 use crate::Result;
 use atrous_autograd::{BackwardRules, Classifier, Tape, Var};
@@ -55,9 +56,47 @@ pub fn score_gradient_at<M: Classifier + ?Sized>(
     rules: BackwardRules,
     taps: impl FnOnce(&Tape) -> Result<Vec<Var>>,
 ) -> Result<(ScoreGradient, Vec<Tapped>)> {
+    let pass = differentiate(model, x, choose, rules, taps, true)?;
+    // A network whose output does not depend on its input has a zero gradient.
+    let gradient = pass.input.unwrap_or_else(|| Tensor::zeros(x.dims()));
+    Ok((ScoreGradient { logits: pass.logits, classes: pass.classes, gradient }, pass.tapped))
+}
+
+/// The chosen scores' gradients at the values `taps` picks, without the input gradient: the
+/// backward pass stops once the tapped values' gradients are complete, so no layer below the
+/// oldest of them is differentiated (Grad-CAM needs only the last feature maps). Returns the
+/// class scores `[N, classes]`, the chosen classes and the tapped values with their gradients.
+pub fn tapped_score_gradient<M: Classifier + ?Sized>(
+    model: &M,
+    x: &Tensor,
+    choose: impl FnOnce(&Tensor) -> Result<Vec<usize>>,
+    rules: BackwardRules,
+    taps: impl FnOnce(&Tape) -> Result<Vec<Var>>,
+) -> Result<(Tensor, Vec<usize>, Vec<Tapped>)> {
+    let pass = differentiate(model, x, choose, rules, taps, false)?;
+    Ok((pass.logits, pass.classes, pass.tapped))
+}
+
+/// What one forward and backward pass gives.
+struct Pass {
+    logits: Tensor,
+    classes: Vec<usize>,
+    input: Option<Tensor>,
+    tapped: Vec<Tapped>,
+}
+
+fn differentiate<M: Classifier + ?Sized>(
+    model: &M,
+    x: &Tensor,
+    choose: impl FnOnce(&Tensor) -> Result<Vec<usize>>,
+    rules: BackwardRules,
+    taps: impl FnOnce(&Tape) -> Result<Vec<Var>>,
+    input_gradient: bool,
+) -> Result<Pass> {
     model.check_input(x)?;
     let mut tape = Tape::new();
     let params = model.bind(&mut tape, false);
+    // The input is tracked either way: it is what makes the layers above it differentiable.
     let xv = tape.leaf(x.clone(), true);
     let logits = model.forward(&mut tape, &params, xv)?;
     if let Some((node, value)) = tape.first_non_finite() {
@@ -67,9 +106,13 @@ pub fn score_gradient_at<M: Classifier + ?Sized>(
     let classes = choose(tape.value(logits))?;
     let picked = tape.pick_class(logits, &classes)?;
     let total = tape.sum(picked);
-    let mut grads = tape.backward_keeping(total, Tensor::full(&[1], 1.0), rules, &tapped)?;
-    // A network whose output does not depend on its input has a zero gradient.
-    let gradient = grads.take(xv).unwrap_or_else(|| Tensor::zeros(x.dims()));
+    let seed = Tensor::full(&[1], 1.0);
+    let mut grads = if input_gradient {
+        tape.backward_keeping(total, seed, rules, &tapped)?
+    } else {
+        tape.backward_until(total, seed, rules, &tapped)?
+    };
+    let input = if input_gradient { grads.take(xv) } else { None };
     let tapped = tapped
         .into_iter()
         .map(|v| {
@@ -78,5 +121,5 @@ pub fn score_gradient_at<M: Classifier + ?Sized>(
             Tapped { value, gradient }
         })
         .collect();
-    Ok((ScoreGradient { logits: tape.value(logits).clone(), classes, gradient }, tapped))
+    Ok(Pass { logits: tape.value(logits).clone(), classes, input, tapped })
 }

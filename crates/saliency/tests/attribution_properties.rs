@@ -198,6 +198,28 @@ fn a_kept_gradient_is_the_one_arriving_before_the_relu_mask() {
 }
 
 #[test]
+fn a_backward_pass_until_the_feature_maps_gives_their_gradient_and_stops_there() {
+    // On DilNet the gradient at conv3's ReLU output is the same whether the pass goes on to the
+    // input or stops at it; stopping leaves the input without a gradient (nothing below ran).
+    let net = small_net(2);
+    let mut tape = Tape::new();
+    let params = net.bind(&mut tape, false);
+    let x = tape.leaf(images(3, 7), true);
+    let logits = net.forward(&mut tape, &params, x).unwrap();
+    let a = last_feature_map(&tape).unwrap();
+    let picked = tape.pick_class(logits, &[1, 4, 9]).unwrap();
+    let total = tape.sum(picked);
+    let seed = || Tensor::full(&[1], 1.0);
+    let full = tape.backward_keeping(total, seed(), BackwardRules::default(), &[a]).unwrap();
+    let until = tape.backward_until(total, seed(), BackwardRules::default(), &[a]).unwrap();
+    let (want, got) = (full.get(a).unwrap(), until.get(a).unwrap());
+    assert!(want.as_slice().iter().any(|&g| g != 0.0));
+    assert_eq!(got.as_slice(), want.as_slice());
+    assert!(full.get(x).is_some());
+    assert!(until.get(x).is_none(), "the input gradient was not computed");
+}
+
+#[test]
 fn settings_that_cannot_work_are_refused_by_name() {
     let net = small_net(1);
     let x = images(1, 6);

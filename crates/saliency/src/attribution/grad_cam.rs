@@ -8,7 +8,7 @@
 //! ReLU's output, before the ReLU's own mask, as a hook on a PyTorch `nn.ReLU` module sees it.
 
 use super::{Attribution, Explained, items};
-use crate::gradient::{Tapped, score_gradient_at};
+use crate::gradient::{Tapped, tapped_score_gradient};
 use crate::saliency::Target;
 use crate::{Result, SaliencyError};
 use atrous_autograd::{BackwardRules, Classifier, Tape, Var};
@@ -28,8 +28,9 @@ pub fn grad_cam<M: Classifier + ?Sized>(
 ) -> Result<Attribution> {
     let choose = |logits: &Tensor| Ok(Explained::resolve(logits, target, labels)?.targets);
     let taps = |tape: &Tape| last_feature_map(tape).map(|v| vec![v]).ok_or(SaliencyError::NoFeatureMap);
-    let (g, tapped) = score_gradient_at(model, x, choose, BackwardRules::default(), taps)?;
-    let explained = Explained::resolve(&g.logits, target, labels)?;
+    // Only the feature maps' gradient is needed: the layers below them are not differentiated.
+    let (logits, _, tapped) = tapped_score_gradient(model, x, choose, BackwardRules::default(), taps)?;
+    let explained = Explained::resolve(&logits, target, labels)?;
     let Some(features) = tapped.first() else { return Err(SaliencyError::NoFeatureMap) };
     let cam = class_activation(features)?;
     let (_, [_, h, w]) = items(x)?;
