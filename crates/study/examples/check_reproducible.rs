@@ -2,6 +2,10 @@
 //! recorded run: test accuracy, validation accuracy, and the sha256 of `model.safetensors`.
 //! Exits non-zero if any differs. Used by `scripts/check_reproducible.sh`.
 //!
+//! The recorded runs are the folder's run folders (`metrics.json` + `model.safetensors`) and its
+//! run records (`STUDY_DIR/records/*.json`, [`atrous_study::run_record`]: the committed study
+//! keeps records, not models); a record without a model hash is compared on accuracies only.
+//!
 //! `cargo run --release -p atrous-study --example check_reproducible -- STUDY_DIR [SAMPLE] [DATA_DIR]`
 //!
 //! SAMPLE (default 4) runs are taken evenly across the folder's runs in name order, so the
@@ -17,6 +21,7 @@
 //! `adopted_from` for the record.
 
 use atrous_study::data::RunData;
+use atrous_study::run_record::RunRecord;
 use atrous_study::{Metrics, RunDir, RunOptions, Silent, TrainRecipe, engine_revision, train_run};
 use atrous_tensor::mnist::{Mnist, default_data_dir};
 use sha2::{Digest, Sha256};
@@ -25,6 +30,29 @@ use std::process::ExitCode;
 
 fn sha256(path: &Path) -> std::io::Result<String> {
     Ok(Sha256::digest(std::fs::read(path)?).iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The run records (`*.json`) in `dir`, if it exists.
+fn record_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    Ok(std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect())
+}
+
+/// A recorded run's metrics and model hash: from a run folder, or from a run record (whose hash
+/// may be missing: then only the accuracies are compared).
+fn recorded(run: &Path) -> Result<(Metrics, Option<String>), Box<dyn std::error::Error>> {
+    if run.is_dir() {
+        let metrics = serde_json::from_slice(&std::fs::read(run.join("metrics.json"))?)?;
+        return Ok((metrics, Some(sha256(&run.join("model.safetensors"))?)));
+    }
+    let record: RunRecord = serde_json::from_slice(&std::fs::read(run)?)
+        .map_err(|e| format!("{} is not a run record: {e}", run.display()))?;
+    Ok((record.metrics, record.model_sha256))
 }
 
 fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -43,20 +71,20 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join("metrics.json").is_file() && p.join("model.safetensors").is_file())
         .collect();
+    runs.extend(record_files(&study.join("records"))?);
     runs.sort();
     if runs.is_empty() {
-        return Err(format!("no run folders in {}", study.display()).into());
+        return Err(format!("no run folders or run records in {}", study.display()).into());
     }
     let take = sample.clamp(1, runs.len());
     let mut picked: Vec<&PathBuf> = (0..take).map(|i| &runs[i * runs.len() / take]).collect();
-    let recorded_of = |dir: &Path| -> Result<Metrics, Box<dyn std::error::Error>> {
-        Ok(serde_json::from_slice(&std::fs::read(dir.join("metrics.json"))?)?)
-    };
+    let recorded_of = |run: &Path| -> Result<Metrics, Box<dyn std::error::Error>> { Ok(recorded(run)?.0) };
     let mut adoptable = Vec::new();
     if let Some(old) = &adopt {
         // One run of every architecture among the adoptable runs joins the sample.
         let mut architectures: Vec<[serde_json::Value; 3]> = Vec::new();
-        for dir in &runs {
+        // Only run folders can be re-recorded (a record's revision is its run's).
+        for dir in runs.iter().filter(|p| p.is_dir()) {
             let recorded = recorded_of(dir)?;
             if recorded.engine_revision.as_deref() != Some(old.as_str()) {
                 continue;
@@ -88,15 +116,16 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         study.display()
     );
     for dir in picked {
-        let recorded = recorded_of(dir)?;
+        let (recorded, old_hash) = recorded(dir)?;
         let recipe = TrainRecipe::from_json(&recorded.config)?;
         let data = RunData::from_mnist(&mnist.train, mnist.test.clone(), &recipe);
-        let name = dir.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let name = dir.file_stem().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let fresh = RunDir::new(scratch.join(&name));
         let _ = std::fs::remove_dir_all(fresh.path());
         train_run(&recipe, &fresh, &data, RunOptions::default(), &Silent)?;
         let again = fresh.read_metrics()?.ok_or("the retrained run wrote no metrics")?;
-        let (old_hash, new_hash) = (sha256(&dir.join("model.safetensors"))?, sha256(&fresh.model_path())?);
+        let new_hash = sha256(&fresh.model_path())?;
+        let old_hash = old_hash.unwrap_or_else(|| new_hash.clone());
         let val = |m: &Metrics| m.epochs.last().map(|e| e.val_accuracy);
         let same = old_hash == new_hash
             && recorded.test_accuracy == again.test_accuracy

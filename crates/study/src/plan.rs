@@ -29,7 +29,7 @@ use crate::q1::{Q1Settings, config_label, config_name, write_q1};
 use crate::recipe::{TrainRecipe, check_dilation_list};
 use crate::report::write_report;
 use crate::run::{RunDir, RunOptions, RunState, train_run};
-use crate::run_record::{Records, RunRecord, measurement_settings};
+use crate::run_record::{Records, RunRecord, file_sha256, measurement_settings};
 use crate::search::{SearchPlan, existing_records, run_search};
 use crate::{Result, StudyError};
 use atrous_saliency::class_model::ClassModelConfig;
@@ -483,7 +483,8 @@ fn analyse(
                     } else {
                         None
                     };
-                    records.file(&RunRecord::new(&metrics, &result, cm.as_ref(), &settings))?;
+                    let hash = file_sha256(&dir.model_path());
+                    records.file(&RunRecord::new(hash, &metrics, &result, cm.as_ref(), &settings))?;
                     results.push(result);
                     class_models.extend(cm);
                 }

@@ -32,6 +32,10 @@ pub struct RunRecord {
     pub seed: u64,
     /// The run's `metrics.json`.
     pub metrics: Metrics,
+    /// sha256 (hex) of the run's `model.safetensors`, for reproducibility checks
+    /// (`scripts/check_reproducible.sh` retrains a sample of records and compares).
+    #[serde(default)]
+    pub model_sha256: Option<String>,
     /// What the study measured on the model (main-grid runs only).
     #[serde(default)]
     pub measured: Option<Measured>,
@@ -146,8 +150,9 @@ impl Records {
 }
 
 impl RunRecord {
-    /// The record of a run the study has just measured.
+    /// The record of a run the study has just measured; `model_sha256` of its model file.
     pub fn new(
+        model_sha256: Option<String>,
         metrics: &Metrics,
         result: &RunResult,
         class_models: Option<&ClassModelResult>,
@@ -163,7 +168,13 @@ impl RunRecord {
             class_models: class_models
                 .map(|c| ClassModels { scores: c.scores.clone(), probabilities: c.probabilities.clone() }),
         });
-        RunRecord { arm: result.arm.clone(), seed: result.seed, metrics: metrics.clone(), measured }
+        RunRecord {
+            arm: result.arm.clone(),
+            seed: result.seed,
+            metrics: metrics.clone(),
+            model_sha256,
+            measured,
+        }
     }
 
     /// The measurements this record holds under `settings`, if any.
@@ -211,6 +222,14 @@ impl RunRecord {
             probabilities: cm.probabilities.clone(),
         })
     }
+}
+
+/// The sha256 (hex) of a file, `None` when it cannot be read (a record without a hash is still
+/// a record; the reproducibility check then compares accuracies only).
+pub fn file_sha256(path: &Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).ok()?;
+    Some(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn parse_correct(text: &str) -> Option<Vec<bool>> {

@@ -63,6 +63,10 @@ fn a_study_is_regenerated_from_its_records_without_run_folders() {
     assert_eq!(seed0.class_models(&settings).unwrap().scores.len(), 10);
     assert!(records.read(&d2, 1).unwrap().unwrap().class_models(&settings).is_none());
     assert_eq!(seed0.measured_with(&settings).unwrap().correct.len(), 200);
+    let model = plan.arm_dir("d2", 0).model_path();
+    let hash = atrous_study::run_record::file_sha256(&model).unwrap();
+    assert_eq!(hash.len(), 64);
+    assert_eq!(seed0.model_sha256.as_deref(), Some(hash.as_str()));
 
     for (arm, seed) in plan.runs() {
         std::fs::remove_dir_all(plan.arm_dir(&arm.name, seed).path()).unwrap();

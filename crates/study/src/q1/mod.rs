@@ -27,7 +27,7 @@ pub use report::{Q1Context, render_q1};
 
 use crate::plan::{PlannedRun, StudyPlan, describe};
 use crate::run::RunState;
-use crate::run_record::RunRecord;
+use crate::run_record::{RunRecord, file_sha256};
 use crate::{Observer, Result};
 use atrous_tensor::files::write_atomic;
 use std::path::PathBuf;
@@ -63,8 +63,13 @@ pub fn write_q1(
                     // (a uniform configuration is also a main-grid run, whose record carries
                     // measurements).
                     if from_record.is_none() && records.read(&arm, seed)?.is_none() {
-                        let record =
-                            RunRecord { arm: arm.name.clone(), seed, metrics: (*m).clone(), measured: None };
+                        let record = RunRecord {
+                            arm: arm.name.clone(),
+                            seed,
+                            metrics: (*m).clone(),
+                            model_sha256: file_sha256(&dir.model_path()),
+                            measured: None,
+                        };
                         records.file(&record)?;
                     }
                     // Without a validation split the per-epoch numbers are test numbers,
