@@ -14,6 +14,11 @@
 //! through the weight step). Each step binds only its own group as tracked, so the other group
 //! costs no gradient.
 //!
+//! With Gumbel-softmax ([`BilevelSearchNet::sample_gumbel`], SNAS/GDAS-style relaxation), the
+//! mixing weights of a step are a sample `softmax((a + g)/τ)` with Gumbel noise `g`, so the
+//! network trains on nearly one-hot mixtures as τ falls; [`BilevelSearchNet::weights`] and
+//! [`BilevelSearchNet::chosen`] stay the noiseless `softmax(a)`.
+//!
 //! Because `N` uses batch statistics, this network's outputs depend on the batch they are
 //! computed in: it is not a per-image function and must not be explained by attribution methods.
 
@@ -48,6 +53,42 @@ pub struct BilevelSearchNet {
     pub extra: [Vec<Conv2d>; 3],
     /// Mixing logits of conv1, conv2, conv3, each `[candidates]`.
     pub logits: [Tensor; 3],
+    /// The Gumbel sample the next forward passes mix with; `None`: plain `softmax(a)`.
+    pub gumbel: Option<GumbelSample>,
+}
+
+/// One draw of Gumbel-softmax mixing: noise per layer and the temperature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GumbelSample {
+    /// Gumbel(0, 1) noise of conv1, conv2, conv3, each `[candidates]`.
+    pub noise: [Tensor; 3],
+    /// Temperature τ > 0.
+    pub tau: f32,
+}
+
+/// A standard Gumbel draw `−ln(−ln u)`, u uniform in (0, 1) (0 is redrawn: it has no logarithm).
+pub fn gumbel_noise(len: usize, rng: &mut Rng) -> Vec<f32> {
+    (0..len)
+        .map(|_| {
+            let mut u = rng.next_f64();
+            while u <= 0.0 {
+                u = rng.next_f64();
+            }
+            (-(-u.ln()).ln()) as f32
+        })
+        .collect()
+}
+
+/// `Σ_k softmax((a + g)/τ)_k · parts_k` on the tape: the Gumbel-softmax mixture, with `noise` a
+/// constant. With zero noise and τ = 1 it is [`Tape::mix`] (the same value and gradient).
+pub fn gumbel_mix(tape: &mut Tape, parts: &[Var], logits: Var, noise: &Tensor, tau: f32) -> Result<Var> {
+    if !(tau.is_finite() && tau > 0.0) {
+        return Err(ArchitectureError::Temperature(tau).into());
+    }
+    let g = tape.constant(noise.clone());
+    let perturbed = tape.add(logits, g)?;
+    let scaled = tape.affine(perturbed, 1.0 / tau, 0.0);
+    tape.mix(parts, scaled)
 }
 
 impl BilevelSearchNet {
@@ -79,6 +120,7 @@ impl BilevelSearchNet {
             shared_kernel,
             extra,
             logits: std::array::from_fn(|_| Tensor::zeros(&[k])),
+            gumbel: None,
         })
     }
 
@@ -98,6 +140,42 @@ impl BilevelSearchNet {
         self.logits.clone().map(|a| softmax(a.as_slice()))
     }
 
+    /// Draws fresh Gumbel noise for every layer from `rng` and mixes with it at temperature
+    /// `tau` until the next draw or [`Self::clear_gumbel`].
+    pub fn sample_gumbel(&mut self, tau: f32, rng: &mut Rng) -> Result<()> {
+        if !(tau.is_finite() && tau > 0.0) {
+            return Err(ArchitectureError::Temperature(tau).into());
+        }
+        let k = self.candidates.len();
+        let mut draw = || Tensor::from_vec(&[k], gumbel_noise(k, rng));
+        // conv1's noise first, then conv2's, then conv3's.
+        let noise = [draw()?, draw()?, draw()?];
+        self.gumbel = Some(GumbelSample { noise, tau });
+        Ok(())
+    }
+
+    /// Back to plain `softmax(a)` mixing.
+    pub fn clear_gumbel(&mut self) {
+        self.gumbel = None;
+    }
+
+    /// The mixing weights the forward pass uses now: the Gumbel sample `softmax((a + g)/τ)`
+    /// when one is drawn, else [`Self::weights`].
+    pub fn mixing_weights(&self) -> [Vec<f32>; 3] {
+        match &self.gumbel {
+            None => self.weights(),
+            Some(g) => std::array::from_fn(|l| {
+                let z: Vec<f32> = self.logits[l]
+                    .as_slice()
+                    .iter()
+                    .zip(g.noise[l].as_slice())
+                    .map(|(a, n)| (a + n) / g.tau)
+                    .collect();
+                softmax(&z)
+            }),
+        }
+    }
+
     /// The chosen dilation of each layer: the candidate with the largest weight (the first one
     /// on a tie).
     pub fn chosen(&self) -> [usize; 3] {
@@ -109,7 +187,14 @@ impl BilevelSearchNet {
 
     /// One layer's normalised mixture; `w`, `b` are DilNet's kernel of the layer, `extra` the
     /// bound kernels of candidates 1.. (weight, bias pairs).
-    fn mixed_conv(&self, tape: &mut Tape, x: Var, w: Var, b: Var, extra: &[Var], logits: Var) -> Result<Var> {
+    fn mixed_conv(
+        &self,
+        tape: &mut Tape,
+        layer: usize,
+        (x, w, b): (Var, Var, Var),
+        extra: &[Var],
+        logits: Var,
+    ) -> Result<Var> {
         let mut parts = Vec::with_capacity(self.candidates.len());
         for (k, &d) in self.candidates.iter().enumerate() {
             let (wk, bk) =
@@ -117,7 +202,10 @@ impl BilevelSearchNet {
             let y = tape.conv2d(x, wk, Some(bk), Conv2dParams::same(3, d)?)?;
             parts.push(tape.channel_norm(y)?);
         }
-        tape.mix(&parts, logits)
+        match &self.gumbel {
+            None => tape.mix(&parts, logits),
+            Some(g) => gumbel_mix(tape, &parts, logits, &g.noise[layer], g.tau),
+        }
     }
 }
 
@@ -145,7 +233,7 @@ impl Classifier for BilevelSearchNet {
         let (extra, a) = rest.split_at(3 * per_layer);
         self.net.forward_with(tape, dilnet, x, |tape, layer, h, w, b| {
             let mine = &extra[layer * per_layer..(layer + 1) * per_layer];
-            self.mixed_conv(tape, h, w, b, mine, a[layer])
+            self.mixed_conv(tape, layer, (h, w, b), mine, a[layer])
         })
     }
 

@@ -142,6 +142,9 @@ pub enum ArchitectureError {
     /// A dilation search with nothing to choose from.
     #[error("a dilation search needs at least one candidate dilation")]
     NoCandidate,
+    /// A Gumbel-softmax temperature that is not a positive number.
+    #[error("Gumbel-softmax temperature must be a positive number, got {0}")]
+    Temperature(f32),
     /// A continuous dilation range that is empty or not positive, or a start outside it.
     #[error(
         "continuous dilations {initial:?} must lie in a range [lo, hi] with 0 < lo ≤ hi, finite; got [{lo}, {hi}]"

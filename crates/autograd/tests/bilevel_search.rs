@@ -1,12 +1,14 @@
 //! The bilevel search network and its normalisation op: the op against a plain per-channel
 //! reference and central finite differences; one candidate reduces the mixture to a normalised
-//! DilNet; each half of a bilevel step moves only its own group.
+//! DilNet; each half of a bilevel step moves only its own group; Gumbel-softmax mixing reduces
+//! to the plain softmax without noise at τ = 1, its gradient matches finite differences, and a
+//! seed draws the same sample.
 
-use atrous_autograd::bilevel_search::{BilevelSearchNet, partial_step};
+use atrous_autograd::bilevel_search::{BilevelSearchNet, gumbel_mix, partial_step};
 use atrous_autograd::gradcheck::check_gradients;
 use atrous_autograd::nn::{DilNet, DilNetConfig};
 use atrous_autograd::optim::{Adam, Optimizer, Sgd};
-use atrous_autograd::{Classifier, Tape};
+use atrous_autograd::{Classifier, Tape, Var};
 use atrous_conv::Conv2dParams;
 use atrous_tensor::mnist::Batch;
 use atrous_tensor::{Tensor, rng::Rng};
@@ -148,4 +150,90 @@ fn unshared_candidates_have_their_own_kernels_and_steps_move_only_their_group() 
     assert_eq!(net.chosen()[2], 2);
     assert!(BilevelSearchNet::new(&[], false, &mut Rng::seed_from(0)).is_err());
     assert!(BilevelSearchNet::new(&[1, 14], false, &mut Rng::seed_from(0)).is_err());
+}
+
+/// conv → norm → gumbel_mix over two dilations: the parts, kernels and logits of a small mixture.
+fn small_mixture(noise: Tensor, tau: f32) -> impl Fn(&mut Tape, &[Var]) -> atrous_autograd::Result<Var> {
+    move |t, v| {
+        let p1 = t.conv2d(v[0], v[1], None, Conv2dParams::same(3, 1)?)?;
+        let p2 = t.conv2d(v[0], v[2], None, Conv2dParams::same(3, 2)?)?;
+        let (n1, n2) = (t.channel_norm(p1)?, t.channel_norm(p2)?);
+        gumbel_mix(t, &[n1, n2], v[3], &noise, tau)
+    }
+}
+
+fn small_inputs() -> Vec<Tensor> {
+    vec![
+        Tensor::uniform(&[2, 2, 6, 6], -1.0, 1.0, &mut Rng::seed_from(3)),
+        Tensor::uniform(&[2, 2, 3, 3], -1.0, 1.0, &mut Rng::seed_from(4)),
+        Tensor::uniform(&[2, 2, 3, 3], -1.0, 1.0, &mut Rng::seed_from(5)),
+        Tensor::from_vec(&[2], vec![0.3, -0.2]).unwrap(),
+    ]
+}
+
+#[test]
+fn gumbel_mix_without_noise_at_unit_temperature_is_the_softmax_mixture() {
+    let grads = |gumbel: bool| {
+        let mut tape = Tape::new();
+        let vars: Vec<Var> = small_inputs().into_iter().map(|t| tape.param(t)).collect();
+        let out = if gumbel {
+            small_mixture(Tensor::zeros(&[2]), 1.0)(&mut tape, &vars).unwrap()
+        } else {
+            let p1 = tape.conv2d(vars[0], vars[1], None, Conv2dParams::same(3, 1).unwrap()).unwrap();
+            let p2 = tape.conv2d(vars[0], vars[2], None, Conv2dParams::same(3, 2).unwrap()).unwrap();
+            let (n1, n2) = (tape.channel_norm(p1).unwrap(), tape.channel_norm(p2).unwrap());
+            tape.mix(&[n1, n2], vars[3]).unwrap()
+        };
+        let sum = tape.sum(out);
+        let mut g = tape.backward(sum).unwrap();
+        (tape.value(out).clone(), vars.iter().map(|&v| g.take(v).unwrap()).collect::<Vec<_>>())
+    };
+    assert_eq!(grads(true), grads(false), "value and every gradient, bit for bit");
+}
+
+#[test]
+fn gumbel_mix_gradient_matches_finite_differences() {
+    // Noise off at a fixed τ = 0.5, then with a fixed noise draw at τ = 2.
+    for (noise, tau) in [(vec![0.0, 0.0], 0.5), (vec![0.7, -0.4], 2.0)] {
+        let noise = Tensor::from_vec(&[2], noise).unwrap();
+        let report = check_gradients(&small_inputs(), small_mixture(noise, tau), 1e-2, 1e-2, 11).unwrap();
+        assert!(report.passes(2e-2), "τ = {tau}: {report:?}");
+    }
+    let mut tape = Tape::new();
+    let (a, p) = (tape.param(Tensor::zeros(&[2])), tape.constant(Tensor::zeros(&[2, 1, 1, 1])));
+    assert!(gumbel_mix(&mut tape, &[p, p], a, &Tensor::zeros(&[2]), 0.0).is_err());
+}
+
+#[test]
+fn a_gumbel_sample_sums_to_one_repeats_per_seed_and_leaves_the_choice_noiseless() {
+    let mut net = BilevelSearchNet::new(&[1, 2, 4], false, &mut Rng::seed_from(1)).unwrap();
+    net.logits[0] = Tensor::from_vec(&[3], vec![0.5, 0.0, -0.5]).unwrap();
+    let (plain, chosen) = (net.weights(), net.chosen());
+    net.sample_gumbel(0.5, &mut Rng::seed_from(9)).unwrap();
+    let first = net.mixing_weights();
+    for w in &first {
+        assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{w:?}");
+    }
+    assert_ne!(first, plain, "the sample is not softmax(a)");
+    assert_eq!((net.weights(), net.chosen()), (plain.clone(), chosen), "the reported weights are noiseless");
+    // The sample is softmax((a + g)/τ) of the stored noise.
+    let g = net.gumbel.clone().unwrap();
+    let z: Vec<f32> =
+        (0..3).map(|k| (net.logits[0].as_slice()[k] + g.noise[0].as_slice()[k]) / 0.5).collect();
+    let e: Vec<f32> = z.iter().map(|v| v.exp()).collect();
+    let total: f32 = e.iter().sum();
+    for k in 0..3 {
+        assert!((first[0][k] - e[k] / total).abs() < 1e-6);
+    }
+    let mut again = BilevelSearchNet::new(&[1, 2, 4], false, &mut Rng::seed_from(1)).unwrap();
+    again.logits[0] = net.logits[0].clone();
+    again.sample_gumbel(0.5, &mut Rng::seed_from(9)).unwrap();
+    assert_eq!(again.gumbel, net.gumbel, "the same seed draws the same noise");
+    net.sample_gumbel(0.5, &mut Rng::seed_from(10)).unwrap();
+    assert_ne!(again.gumbel, net.gumbel);
+    for bad in [0.0, -1.0, f32::NAN, f32::INFINITY] {
+        assert!(net.sample_gumbel(bad, &mut Rng::seed_from(9)).is_err(), "τ = {bad}");
+    }
+    net.clear_gumbel();
+    assert_eq!(net.mixing_weights(), plain);
 }

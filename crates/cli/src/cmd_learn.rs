@@ -3,13 +3,14 @@
 //! real-valued dilation per layer (`atrous_study::continuous_search`), or the earlier single-level
 //! mixture (`atrous_study::search`). The first two read only the study's training and validation
 //! parts and write per seed a record, plus `trajectory.csv` and `final.csv` over all seeds.
+//! `--gumbel` makes the mixture mix with annealed Gumbel-softmax samples (`mixture-gumbel`).
 
 use crate::data::DataArgs;
 use crate::progress::Progress;
 use anyhow::{Result, ensure};
 use atrous_study::analysis::LearnedAnalysis;
 use atrous_study::bilevel_search::{
-    MixturePlan, MixtureRecord, SearchData, StopReason, mixture_record_path, mixture_seed,
+    Gumbel, MixturePlan, MixtureRecord, SearchData, StopReason, mixture_record_path, mixture_seed,
     read_mixture_record,
 };
 use atrous_study::continuous_search::{
@@ -65,6 +66,16 @@ pub struct LearnArgs {
     /// Bilevel mixture: stop once no layer's chosen dilation has changed for this many steps.
     #[arg(long, default_value_t = 500, allow_negative_numbers = true)]
     pub patience_steps: usize,
+    /// Mixture: mix with Gumbel-softmax samples softmax((a + g)/τ) instead of softmax(a) (method
+    /// `mixture-gumbel`); the recorded weights and the choice stay softmax(a).
+    #[arg(long)]
+    pub gumbel: bool,
+    /// Gumbel-softmax: temperature at the first step (falls exponentially to --tau-end).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub tau_start: f32,
+    /// Gumbel-softmax: temperature at the last planned step.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    pub tau_end: f32,
     /// Continuous: learning rate of the dilations (plain SGD).
     #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     pub dilation_lr: f32,
@@ -169,6 +180,10 @@ pub fn run(args: &LearnArgs) -> Result<()> {
     };
     let plan = SearchPlan { out: args.out.clone(), ..flags.plan(&args.data) };
     LearnFlags::check(&plan)?;
+    for (flag, tau) in [("--tau-start", args.tau_start), ("--tau-end", args.tau_end)] {
+        ensure!(tau.is_finite() && tau > 0.0, "{flag} must be a positive number, got {tau}");
+    }
+    ensure!(!args.gumbel || args.method == Method::Mixture, "--gumbel applies to --method mixture only");
     if args.method == Method::SingleLevel {
         ensure!(!args.shared_kernel, "--shared-kernel: the single-level search always shares its kernel");
         crate::set_threads(args.threads)?;
@@ -254,6 +269,7 @@ fn mixture_plan(args: &LearnArgs) -> MixturePlan {
         patience_steps: args.patience_steps,
         validation: args.validation,
         train_limit: args.data.train_limit,
+        gumbel: args.gumbel.then_some(Gumbel { tau_start: args.tau_start, tau_end: args.tau_end }),
     }
 }
 
@@ -273,8 +289,9 @@ fn continuous_settings(args: &LearnArgs, data: &SearchData) -> ContinuousSetting
 
 const LAYERS: [&str; 3] = ["conv1", "conv2", "conv3"];
 
-fn mixture_method(r: &MixtureRecord) -> &'static str {
-    if r.settings.shared_kernel { "mixture-shared" } else { "mixture" }
+fn mixture_method(r: &MixtureRecord) -> String {
+    let base = if r.settings.shared_kernel { "mixture-shared" } else { "mixture" };
+    if r.settings.gumbel.is_some() { format!("{base}-gumbel") } else { base.to_string() }
 }
 
 fn mixture_rows(r: &MixtureRecord, trajectory: &mut String, finals: &mut String) {

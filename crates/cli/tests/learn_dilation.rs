@@ -81,3 +81,18 @@ fn two_seeds_of_both_methods_write_records_and_tables_and_are_reused() {
     let test_limit = learn(out, "mixture", &["--test-limit", "10"]);
     assert_one_line_error(&test_limit, "reads no test data");
 }
+
+#[test]
+fn a_bad_gumbel_temperature_is_refused_naming_the_flag() {
+    let dir = scratch("learn-gumbel-bad");
+    let out = dir.to_str().unwrap();
+    for bad in ["0", "-1", "NaN"] {
+        let refused = learn(out, "mixture", &["--gumbel", "--tau-start", bad]);
+        assert_one_line_error(&refused, "--tau-start must be a positive number");
+    }
+    let refused = learn(out, "mixture", &["--gumbel", "--tau-end", "0"]);
+    assert_one_line_error(&refused, "--tau-end must be a positive number");
+    let refused = learn(out, "continuous", &["--gumbel"]);
+    assert_one_line_error(&refused, "--gumbel applies to --method mixture only");
+    assert!(!dir.join("seed-0.json").exists(), "nothing was searched");
+}

@@ -3,6 +3,13 @@
 //! step of the mixing logits on a batch of the validation part (first-order DARTS), until every
 //! layer's chosen dilation has stayed the same for `patience_steps` steps or the epoch limit.
 //!
+//! With [`Gumbel`] settings (method `mixture-gumbel`), every half step mixes with a fresh
+//! Gumbel-softmax sample `softmax((a + g)/τ)` instead of `softmax(a)`; τ falls exponentially from
+//! `tau_start` at the first planned step to `tau_end` at the last ([`temperature`]). The noise
+//! comes from its own stream of the seed's generator, drawn in step order on one thread, so a
+//! seed's trajectory does not depend on the thread count. The recorded weights, the trajectory
+//! and the chosen configuration are the noiseless `softmax(a)`.
+//!
 //! The search sees only [`SearchData`]: the training and validation parts of MNIST's training
 //! file. It has no test split, and [`SearchData::load`] does not open the test files, so nothing a
 //! search records can depend on test data. One `seed-S.json` per seed (the fields of
@@ -90,6 +97,32 @@ pub struct MixturePlan {
     pub validation: usize,
     /// Training images used (`None`: the whole training part).
     pub train_limit: Option<usize>,
+    /// Gumbel-softmax mixing (`None`: plain softmax).
+    pub gumbel: Option<Gumbel>,
+}
+
+/// Gumbel-softmax settings: the temperature schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Gumbel {
+    /// τ at the first planned step.
+    pub tau_start: f32,
+    /// τ at the last planned step.
+    pub tau_end: f32,
+}
+
+/// Stream of the seed's generator the Gumbel noise is drawn from (apart from the weights'
+/// initialisation and the batch orders).
+const GUMBEL_STREAM: u64 = u64::MAX - 1;
+
+/// τ at step `step` (0-based) of `planned`: `tau_start · (tau_end / tau_start)^(step / (planned − 1))`,
+/// exponential interpolation; `tau_start` with a single planned step, `tau_end` past the plan.
+pub fn temperature(g: &Gumbel, step: usize, planned: usize) -> f32 {
+    if planned <= 1 {
+        return g.tau_start;
+    }
+    let frac = (step.min(planned - 1) as f64) / ((planned - 1) as f64);
+    let (start, end) = (f64::from(g.tau_start), f64::from(g.tau_end));
+    (start * (end / start).powf(frac)) as f32
 }
 
 /// What a seed's record was made with; reuse needs them equal. The first eight fields are those
@@ -126,6 +159,9 @@ pub struct MixtureSettings {
     pub train_images: usize,
     /// Validation images actually used.
     pub validation_images: usize,
+    /// Gumbel-softmax schedule; absent from records without it, so they read as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gumbel: Option<Gumbel>,
 }
 
 /// Why a search stopped.
@@ -141,7 +177,8 @@ pub enum StopReason {
 /// What one seed's bilevel search found (`seed-S.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MixtureRecord {
-    /// `mixture`, or `mixture-shared-kernel` for the ablation: the Q1 analysis groups seeds by it.
+    /// `mixture`, or `mixture-shared-kernel` for the ablation, with `-gumbel` appended under
+    /// Gumbel-softmax: the Q1 analysis groups seeds by it.
     pub method: String,
     /// The settings.
     pub settings: MixtureSettings,
@@ -179,7 +216,10 @@ impl MixturePlan {
         if self.patience_steps == 0 {
             return Err(StudyError::invalid("patience steps", 0, "must be at least 1"));
         }
-        for (field, v) in [("learning rate", self.lr), ("architecture learning rate", self.arch_lr)] {
+        let taus = self.gumbel.map_or(vec![], |g| vec![("tau start", g.tau_start), ("tau end", g.tau_end)]);
+        for (field, v) in
+            [("learning rate", self.lr), ("architecture learning rate", self.arch_lr)].into_iter().chain(taus)
+        {
             if !(v.is_finite() && v > 0.0) {
                 return Err(StudyError::invalid(field, v, "must be a positive number"));
             }
@@ -205,7 +245,14 @@ impl MixturePlan {
             validation: self.validation,
             train_images: data.train.n,
             validation_images: data.validation.n,
+            gumbel: self.gumbel,
         }
+    }
+
+    /// The method name of its records.
+    pub fn method(&self) -> String {
+        let base = if self.shared_kernel { "mixture-shared-kernel" } else { "mixture" };
+        if self.gumbel.is_some() { format!("{base}-gumbel") } else { base.to_string() }
     }
 }
 
@@ -276,6 +323,8 @@ pub fn mixture_seed(
     let mut logit_opt = Optimizer::Adam(Adam::new(plan.arch_lr, 0.0));
     let (train, val) = (&data.train, &data.validation);
     let steps_per_epoch = train.n.div_ceil(plan.batch_size);
+    let planned = steps_per_epoch * plan.epochs;
+    let mut noise_rng = Rng::seed_from(seed).fork(GUMBEL_STREAM);
     // The validation batches follow their own seeded order, drawn again after each full pass.
     let val_rng = Rng::seed_from(seed).fork(u64::MAX);
     let (mut val_order, mut val_pass, mut val_at) = (val_rng.fork(0).permutation(val.n), 0u64, 0usize);
@@ -290,6 +339,9 @@ pub fn mixture_seed(
         for (i, indices) in order.chunks(plan.batch_size).enumerate() {
             step += 1;
             let (weights, logits) = (net.weight_range(), net.logit_range());
+            if let Some(g) = &plan.gumbel {
+                net.sample_gumbel(temperature(g, step - 1, planned), &mut noise_rng)?;
+            }
             let stats =
                 diverged(step, partial_step(&mut net, &mut weight_opt, &train.batch(indices), weights))?;
             if val_at + plan.batch_size > val.n && val_at > 0 {
@@ -300,6 +352,9 @@ pub fn mixture_seed(
             let end = (val_at + plan.batch_size).min(val.n);
             let val_batch = val.batch(&val_order[val_at..end]);
             val_at = end;
+            if let Some(g) = &plan.gumbel {
+                net.sample_gumbel(temperature(g, step - 1, planned), &mut noise_rng)?;
+            }
             diverged(step, partial_step(&mut net, &mut logit_opt, &val_batch, logits))?;
             if net.chosen() != chosen {
                 (chosen, last_change) = (net.chosen(), step);
@@ -325,10 +380,11 @@ pub fn mixture_seed(
     if trajectory.last().is_some_and(|p| p.step != step) {
         trajectory.push(TrajectoryPoint { step, weights: net.weights() });
     }
+    // The mixed network is judged with the noiseless softmax(a), like its recorded weights.
+    net.clear_gumbel();
     let eval = evaluate(&net, val, EVAL_BATCH)?;
-    let method = if plan.shared_kernel { "mixture-shared-kernel" } else { "mixture" };
     let record = MixtureRecord {
-        method: method.to_string(),
+        method: plan.method(),
         retrain_command: retrain_command(chosen, seed, plan.validation),
         settings,
         weights: net.weights(),

@@ -1,10 +1,11 @@
 //! The bilevel search on tiny splits of the real MNIST training file: it never reads test data
 //! (garbage test files give the same records bit for bit), it stops by its patience rule and says
 //! so, and a seed's record is reused when the settings agree and refused, naming the setting,
-//! when they do not.
+//! when they do not. With Gumbel-softmax the same seed gives the same trajectory, and the
+//! record names the method and its schedule.
 
 use atrous_study::Silent;
-use atrous_study::bilevel_search::{MixturePlan, SearchData, StopReason, mixture_seed};
+use atrous_study::bilevel_search::{Gumbel, MixturePlan, SearchData, StopReason, mixture_seed, temperature};
 use atrous_study::continuous_search::{ContinuousSettings, continuous_seed_on};
 use atrous_tensor::mnist::default_data_dir;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,7 @@ fn plan() -> MixturePlan {
         patience_steps: 1000,
         validation: 100,
         train_limit: Some(128),
+        gumbel: None,
     }
 }
 
@@ -129,5 +131,46 @@ fn a_seed_record_is_reused_and_a_changed_setting_is_named() {
     assert!(
         SearchData::load(&default_data_dir().unwrap(), 0, None).is_err(),
         "a search needs validation images"
+    );
+}
+
+#[test]
+fn gumbel_temperature_falls_exponentially_over_the_planned_steps() {
+    let g = Gumbel { tau_start: 1.0, tau_end: 0.1 };
+    // 1 · 0.1^(k/4) at k = 0, 2, 4 of 5 planned steps: 1, 0.316, 0.1; past the plan it stays 0.1.
+    assert!((temperature(&g, 0, 5) - 1.0).abs() < 1e-7);
+    assert!((temperature(&g, 2, 5) - 0.1f32.sqrt()).abs() < 1e-6);
+    assert!((temperature(&g, 4, 5) - 0.1).abs() < 1e-7);
+    assert!((temperature(&g, 9, 5) - 0.1).abs() < 1e-7);
+    assert_eq!(temperature(&g, 0, 1), 1.0);
+}
+
+#[test]
+fn a_gumbel_search_repeats_itself_per_seed_and_records_its_schedule() {
+    let data = SearchData::load(&default_data_dir().unwrap(), 100, Some(128)).unwrap();
+    let gumbel = MixturePlan { gumbel: Some(Gumbel { tau_start: 1.0, tau_end: 0.1 }), ..plan() };
+    let a = mixture_seed(&gumbel, 2, &data, &temp("gumbel-a"), &Silent).unwrap();
+    let b = mixture_seed(&gumbel, 2, &data, &temp("gumbel-b"), &Silent).unwrap();
+    assert_eq!(a.method, "mixture-gumbel");
+    assert_eq!(a.settings.gumbel, Some(Gumbel { tau_start: 1.0, tau_end: 0.1 }));
+    assert_eq!((a.trajectory.clone(), a.weights.clone(), a.chosen), (b.trajectory, b.weights, b.chosen));
+    assert_eq!(a.validation_accuracy.to_bits(), b.validation_accuracy.to_bits());
+    // The recorded weights are the noiseless softmax(a): a distribution per layer.
+    for w in &a.weights {
+        assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{w:?}");
+    }
+    let out = temp("gumbel-record");
+    let plain = mixture_seed(&plan(), 2, &data, &out, &Silent).unwrap();
+    assert_ne!(plain.weights, a.weights, "the noise changes the search");
+    let text = std::fs::read_to_string(out.join("seed-2.json")).unwrap();
+    assert!(!text.contains("gumbel"), "a plain record reads as before: {text}");
+    let err = mixture_seed(&gumbel, 2, &data, &out, &Silent).unwrap_err();
+    assert!(err.to_string().contains("gumbel"), "{err}");
+    let bad = MixturePlan { gumbel: Some(Gumbel { tau_start: 0.0, tau_end: 0.1 }), ..plan() };
+    assert!(
+        mixture_seed(&bad, 2, &data, &temp("gumbel-bad"), &Silent)
+            .unwrap_err()
+            .to_string()
+            .contains("tau start")
     );
 }

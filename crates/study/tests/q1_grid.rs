@@ -2,7 +2,8 @@
 //! images, one epoch, d = 1 with 2 seeds, a 2-configuration grid (1,1,1), (1,1,2) × 2 seeds):
 //! the plan lists the grid's runs and reuses the study's, a report on a partly finished grid
 //! names the missing run, search records are judged against the grid, and every number of
-//! Q1.md's grid table is `q1_grid.csv`'s at fewer digits.
+//! Q1.md's grid table is `q1_grid.csv`'s at fewer digits; the retrained comparison reads each
+//! seed's configuration off the grid and names the seeds the grid cannot judge.
 
 use atrous_study::q1::{Q1Grid, Q1Settings};
 use atrous_study::{RunOptions, Silent, StudyPlan, plan_runs, report_only, train_run};
@@ -174,6 +175,35 @@ fn grid_plan_and_report_on_a_partial_then_full_grid() {
     assert!(md.contains("2 seed(s) learned a configuration the grid has no run of"));
     // conv1: both single-level seeds chose d = 1 → 2/2, Wilson [0.34, 1.00], inconclusive with 2 seeds.
     assert!(md.contains("- conv1: 2/2 [0.34, 1.00] seeds choose d = 1"), "{md}");
+    // Retrained accuracy: each single-level seed's value is its configuration's grid mean, and
+    // Δ is their mean minus the optimum's mean; both continuous seeds are named as left out.
+    let seed_rows = read_csv(&out.join("q1_seeds.csv"));
+    let retrained = |method: &str, seed: &str| {
+        seed_rows.iter().find(|r| r["method"] == method && r["seed"] == seed).unwrap()["retrained_val"]
+            .clone()
+    };
+    let grid_mean = |name: &str| rows.iter().find(|r| r["name"] == name).unwrap()["val_mean"].clone();
+    assert_eq!(retrained("single-level", "0"), grid_mean("d112"));
+    assert_eq!(retrained("single-level", "1"), grid_mean("d1"));
+    assert_eq!(retrained("continuous", "1"), "", "(1,3,3) has no grid run");
+    let best: f64 =
+        rows.iter().find(|r| r["delta_vs_best"] == "0.000000").unwrap()["val_mean"].parse().unwrap();
+    let pool: f64 =
+        (grid_mean("d112").parse::<f64>().unwrap() + grid_mean("d1").parse::<f64>().unwrap()) / 2.0;
+    let line = md
+        .lines()
+        .find(|l| {
+            l.starts_with("- Retrained from scratch")
+                && l.contains("2 seed(s), vs the grid optimum's 2 run(s)")
+        })
+        .unwrap_or_else(|| panic!("no retrained line: {md}"));
+    assert!(line.contains(&format!("Δ = {:+.2} pp [", 100.0 * (pool - best))), "{line}");
+    assert!(line.contains("Random search at the same wall time"), "{line}");
+    assert!(
+        md.contains("too few values to test (2 per side needed): **inconclusive**; 2 seed(s) left out, their configuration has no grid run: seed 0 (1,1,3), seed 1 (1,3,3)"),
+        "{md}"
+    );
+    assert!(md.contains("retrained vs the grid optimum: inconclusive (untestable)"), "{md}");
     assert!(out.join("figures/q1_trajectories.png").exists());
     let _ = std::fs::remove_dir_all(&out);
 }

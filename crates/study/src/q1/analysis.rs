@@ -8,6 +8,7 @@ use super::consistency::{
 };
 use super::grid::GroundTruth;
 use super::records::{Learned, SeedRecord};
+use super::retrained::Retrained;
 use crate::stats::{Summary, summarize};
 
 /// Simulated draws of the random-search baseline.
@@ -124,6 +125,8 @@ pub struct MethodAnalysis {
     pub landing: [Landing; 2],
     /// Random-search budget matched to one search seed's wall time, when both are recorded.
     pub matched_budget: Option<usize>,
+    /// The learned configurations' retrained accuracy against the grid optimum's.
+    pub retrained: Retrained,
 }
 
 /// Random search at one budget: hit rates (estimate, Monte-Carlo se) of both sets.
@@ -259,6 +262,8 @@ fn method(
             random: matched_budget.and_then(|b| hit(b.min(truth.finished()), &sets[set])),
         }
     });
+    let learned: Vec<(u64, [usize; 3])> = seeds.iter().map(|s| (s.seed, s.config)).collect();
+    let retrained = Retrained::new(truth, &learned, matched_budget.map(|b| b.min(truth.finished())));
     MethodAnalysis {
         method: name.to_string(),
         categories,
@@ -270,6 +275,7 @@ fn method(
         continuous,
         landing,
         matched_budget,
+        retrained,
     }
 }
 

@@ -238,23 +238,36 @@ pub fn random_search_hit_rate(
     if usable.is_empty() || k == 0 || draws == 0 {
         return None;
     }
-    let k = k.min(usable.len());
     let mut rng = Rng::seed_from(seed);
     let mut hits = 0usize;
     for _ in 0..draws {
-        let mut pool = usable.clone();
-        rng.shuffle(&mut pool);
-        let mut best: Option<(f64, usize)> = None;
-        for &c in &pool[..k] {
-            let acc = val[c][rng.below(val[c].len() as u64) as usize];
-            if best.is_none_or(|(b, _)| acc > b) {
-                best = Some((acc, c));
-            }
-        }
-        if best.is_some_and(|(_, c)| in_set.get(c).copied().unwrap_or(false)) {
+        let c = random_search_pick(val, &usable, k, &mut rng);
+        if c.is_some_and(|c| in_set.get(c).copied().unwrap_or(false)) {
             hits += 1;
         }
     }
     let p = hits as f64 / draws as f64;
     Some((p, (p * (1.0 - p) / draws as f64).sqrt()))
+}
+
+/// One random search over the grid (see [`random_search_hit_rate`]): shuffles `usable` (the
+/// configurations with at least one run), trains the first `k` of them once (one of their
+/// seeds, uniformly) and returns the index of the one with the highest validation accuracy, ties
+/// to the first drawn; `None` when `usable` is empty or `k = 0`.
+pub(crate) fn random_search_pick(
+    val: &[Vec<f64>],
+    usable: &[usize],
+    k: usize,
+    rng: &mut Rng,
+) -> Option<usize> {
+    let mut pool = usable.to_vec();
+    rng.shuffle(&mut pool);
+    let mut best: Option<(f64, usize)> = None;
+    for &c in &pool[..k.min(pool.len())] {
+        let acc = val[c][rng.below(val[c].len() as u64) as usize];
+        if best.is_none_or(|(b, _)| acc > b) {
+            best = Some((acc, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }

@@ -20,6 +20,7 @@ pub mod figures;
 pub mod grid;
 pub mod records;
 pub mod report;
+pub mod retrained;
 
 pub use analysis::{MethodAnalysis, Q1Analysis, Reading};
 pub use grid::{GroundTruth, Q1Grid, config_label, config_name};

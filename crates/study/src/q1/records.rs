@@ -5,7 +5,7 @@
 //! and named, never fatal (the report says which seeds it could not read).
 //!
 //! A mixture record names its method in a top-level `method` string when it has one
-//! (`mixture`, `mixture-shared-kernel`: the bilevel search); a record without one was written by
+//! (`mixture`, `mixture-shared-kernel`, `mixture-gumbel`: the bilevel search); a record without one was written by
 //! the single-level search and is grouped as `single-level`.
 
 use serde::Deserialize;

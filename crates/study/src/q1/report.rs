@@ -6,6 +6,8 @@ use super::analysis::{MethodAnalysis, Q1Analysis, RANDOM_SEARCH_DRAWS, Reading};
 use super::consistency::Proportion;
 use super::figures::FIGURES;
 use super::grid::{EPSILON, SET_ALPHA, config_label, config_name};
+use super::retrained::{RANDOM_REPLICATIONS, RETRAIN_MARGIN};
+use crate::stats::tests_of_difference::WelchTest;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -83,15 +85,16 @@ pub fn render_grid_csv(a: &Q1Analysis) -> String {
 /// `q1_seeds.csv`: one row per search seed.
 pub fn render_seeds_csv(a: &Q1Analysis) -> String {
     let mut csv = String::from(
-        "method,seed,conv1,conv2,conv3,d1,d2,d3,entropy1,entropy2,entropy3,in_grid,in_epsilon,in_seed_aware\n",
+        "method,seed,conv1,conv2,conv3,d1,d2,d3,entropy1,entropy2,entropy3,in_grid,in_epsilon,in_seed_aware,retrained_val\n",
     );
     for m in &a.methods {
         for s in &m.seeds {
             let d = |l: usize| num(s.dilations.map(|d| d[l]));
             let e = |l: usize| num(s.entropy.map(|e| e[l]));
+            let retrained = m.retrained.pool.iter().find(|p| p.0 == s.seed).map(|p| p.1);
             let _ = writeln!(
                 csv,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 m.method,
                 s.seed,
                 s.config[0],
@@ -105,7 +108,8 @@ pub fn render_seeds_csv(a: &Q1Analysis) -> String {
                 e(2),
                 s.in_grid,
                 s.in_epsilon,
-                s.in_seed_aware
+                s.in_seed_aware,
+                num(retrained)
             );
         }
     }
@@ -219,6 +223,65 @@ fn landing_sentence(m: &MethodAnalysis, set: usize, a: &Q1Analysis) -> String {
     s
 }
 
+/// Δ (pp) and its 95% CI as `−0.03 pp [−0.10, +0.04]`.
+fn delta_text(w: &WelchTest) -> String {
+    format!("{:+.2} pp [{:+.2}, {:+.2}]", 100.0 * w.diff, 100.0 * w.ci.lo, 100.0 * w.ci.hi)
+}
+
+fn retrained_sentence(m: &MethodAnalysis) -> String {
+    let r = &m.retrained;
+    let c = &r.comparison;
+    let mut s = format!(
+        "Retrained from scratch (each seed's configuration's mean validation accuracy over its grid seeds, {} seed(s), vs the grid optimum's {} run(s)): ",
+        r.pool.len(),
+        r.optimum.len()
+    );
+    match (&c.welch, &c.tost) {
+        (Some(w), Some(t)) => {
+            let _ = write!(
+                s,
+                "mean {:.2}%, Δ = {} (Welch 95% CI, p {}), TOST at ±{:.2} pp p {}: **{}**",
+                100.0 * c.mean,
+                delta_text(w),
+                p_text(w.p),
+                100.0 * RETRAIN_MARGIN,
+                p_text(t.p),
+                c.word()
+            );
+        }
+        _ => {
+            let _ = write!(s, "too few values to test (2 per side needed): **{}**", c.word());
+        }
+    }
+    if !r.missing.is_empty() {
+        let named: Vec<String> =
+            r.missing.iter().map(|(seed, c)| format!("seed {seed} {}", config_label(*c))).collect();
+        let _ = write!(
+            s,
+            "; {} seed(s) left out, their configuration has no grid run: {}",
+            r.missing.len(),
+            named.join(", ")
+        );
+    }
+    match &r.random {
+        Some(x) => {
+            let _ = write!(
+                s,
+                ". Random search at the same wall time ({} run(s)): expected Δ {:+.3} pp (± {:.3}); {} such searches are called equivalent in {:.1}% and worse in {:.1}% of {RANDOM_REPLICATIONS} simulated replications",
+                x.budget,
+                100.0 * x.delta.0,
+                100.0 * x.delta.1,
+                x.seeds,
+                100.0 * x.equivalent,
+                100.0 * x.worse
+            );
+        }
+        None => s.push_str(". No compute-matched random search (wall times not recorded)"),
+    }
+    s.push('.');
+    s
+}
+
 fn method_section(md: &mut String, m: &MethodAnalysis, a: &Q1Analysis) {
     let _ = writeln!(md, "### {} ({} seed(s))\n", m.method, m.seeds.len());
     let is_continuous = m.seeds.iter().any(|s| s.dilations.is_some());
@@ -282,6 +345,7 @@ fn method_section(md: &mut String, m: &MethodAnalysis, a: &Q1Analysis) {
     for set in 0..2 {
         let _ = writeln!(md, "- {}", landing_sentence(m, set, a));
     }
+    let _ = writeln!(md, "- {}", retrained_sentence(m));
     for (l, (agree, reading)) in m.layers.iter().enumerate() {
         let _ = writeln!(
             md,
@@ -366,18 +430,20 @@ pub fn render_q1(a: &Q1Analysis, ctx: &Q1Context) -> String {
         };
         let _ = writeln!(
             md,
-            "- **{}**: lands in the ε-optimal set in {} seeds ({}), in the seed-aware set in {} ({}); its seeds are {overall}: {layers}; Fleiss' κ {}.",
+            "- **{}**: lands in the ε-optimal set in {} seeds ({}), in the seed-aware set in {} ({}); its seeds are {overall}: {layers}; Fleiss' κ {}; retrained vs the grid optimum: {} ({}).",
             m.method,
             share(&m.landing[0].share),
             m.landing[0].reading.word(),
             share(&m.landing[1].share),
             m.landing[1].reading.word(),
-            m.kappa.map_or_else(|| "undefined".into(), |k| format!("{k:.3}"))
+            m.kappa.map_or_else(|| "undefined".into(), |k| format!("{k:.3}")),
+            m.retrained.comparison.word(),
+            m.retrained.comparison.welch.as_ref().map_or_else(|| "untestable".into(), delta_text)
         );
     }
     let _ = writeln!(
         md,
-        "\nRules, fixed in the code before any data: ε = {:.1} pp of mean validation accuracy; seed-aware set = not worse than the best by a one-sided Welch test at α = {SET_ALPHA}; *consistent* = the Wilson 95% interval of a share of seeds lies above 1/2, *inconsistent* = it lies below 1/2 (or, for a layer's agreement, at most half the seeds agree, the mode-aware p ≥ 0.05, and the seeds were enough for full agreement to beat chance), otherwise *inconclusive*.\n\nTables: `q1_grid.csv` (grid, fractions), `q1_seeds.csv` (one row per search seed).",
+        "\nRules, fixed in the code before any data: ε = {:.1} pp of mean validation accuracy; seed-aware set = not worse than the best by a one-sided Welch test at α = {SET_ALPHA}; *consistent* = the Wilson 95% interval of a share of seeds lies above 1/2, *inconsistent* = it lies below 1/2 (or, for a layer's agreement, at most half the seeds agree, the mode-aware p ≥ 0.05, and the seeds were enough for full agreement to beat chance), otherwise *inconclusive*. Retrained vs optimum: *worse* = Welch p < 0.05 with the 95% CI below 0, else *equivalent* = TOST at ±ε (90% CI inside ±ε), else *inconclusive*; the grid optimum is the winner of many noisy means, so its mean is biased upward and *equivalent* is a conservative call.\n\nTables: `q1_grid.csv` (grid, fractions), `q1_seeds.csv` (one row per search seed).",
         100.0 * EPSILON
     );
     md
