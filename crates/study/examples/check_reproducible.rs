@@ -21,16 +21,11 @@
 //! `adopted_from` for the record.
 
 use atrous_study::data::RunData;
-use atrous_study::run_record::RunRecord;
+use atrous_study::run_record::{RunRecord, file_sha256};
 use atrous_study::{Metrics, RunDir, RunOptions, Silent, TrainRecipe, engine_revision, train_run};
 use atrous_tensor::mnist::{Mnist, default_data_dir};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-fn sha256(path: &Path) -> std::io::Result<String> {
-    Ok(Sha256::digest(std::fs::read(path)?).iter().map(|b| format!("{b:02x}")).collect())
-}
 
 /// The run records (`*.json`) in `dir`, if it exists.
 fn record_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -48,7 +43,7 @@ fn record_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 fn recorded(run: &Path) -> Result<(Metrics, Option<String>), Box<dyn std::error::Error>> {
     if run.is_dir() {
         let metrics = serde_json::from_slice(&std::fs::read(run.join("metrics.json"))?)?;
-        return Ok((metrics, Some(sha256(&run.join("model.safetensors"))?)));
+        return Ok((metrics, Some(file_sha256(&run.join("model.safetensors"))?)));
     }
     let record: RunRecord = serde_json::from_slice(&std::fs::read(run)?)
         .map_err(|e| format!("{} is not a run record: {e}", run.display()))?;
@@ -124,7 +119,7 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         let _ = std::fs::remove_dir_all(fresh.path());
         train_run(&recipe, &fresh, &data, RunOptions::default(), &Silent)?;
         let again = fresh.read_metrics()?.ok_or("the retrained run wrote no metrics")?;
-        let new_hash = sha256(&fresh.model_path())?;
+        let new_hash = file_sha256(&fresh.model_path())?;
         let old_hash = old_hash.unwrap_or_else(|| new_hash.clone());
         let val = |m: &Metrics| m.epochs.last().map(|e| e.val_accuracy);
         let same = old_hash == new_hash

@@ -483,7 +483,9 @@ fn analyse(
                     } else {
                         None
                     };
-                    let hash = file_sha256(&dir.model_path());
+                    // A record without a hash is still a record: the reproducibility check then compares
+                    // accuracies only.
+                    let hash = file_sha256(&dir.model_path()).ok();
                     records.file(&RunRecord::new(hash, &metrics, &result, cm.as_ref(), &settings))?;
                     results.push(result);
                     class_models.extend(cm);

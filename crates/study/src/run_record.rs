@@ -224,12 +224,10 @@ impl RunRecord {
     }
 }
 
-/// The sha256 (hex) of a file, `None` when it cannot be read (a record without a hash is still
-/// a record; the reproducibility check then compares accuracies only).
-pub fn file_sha256(path: &Path) -> Option<String> {
+/// The sha256 (hex) of a file.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(path).ok()?;
-    Some(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    Ok(Sha256::digest(std::fs::read(path)?).iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn parse_correct(text: &str) -> Option<Vec<bool>> {

@@ -5,6 +5,8 @@
 //! Q1.md's grid table is `q1_grid.csv`'s at fewer digits; the retrained comparison reads each
 //! seed's configuration off the grid and names the seeds the grid cannot judge.
 
+mod common;
+
 use atrous_study::q1::{Q1Grid, Q1Settings};
 use atrous_study::{RunOptions, Silent, StudyPlan, plan_runs, report_only, train_run};
 use serde_json::json;
@@ -18,19 +20,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn tiny_plan(out: &Path) -> StudyPlan {
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist");
-    let mut plan = StudyPlan::reference(data, out.to_path_buf());
-    plan.dilations = vec![1];
-    plan.seeds = 2;
-    plan.recipe.epochs = 1;
-    plan.recipe.validation = 200;
-    plan.recipe.train_limit = Some(300);
-    plan.recipe.test_limit = Some(200);
-    plan.recipe.net.channels = [4, 8, 8];
-    plan.recipe.net.hidden = 16;
-    plan.saliency_images = 4;
-    plan.class_model.steps = 3;
-    plan.search = None;
+    let mut plan = common::tiny_plan(out, &[1]);
     plan.q1 = Some(Q1Settings {
         grid: Q1Grid { configs: vec![[1, 1, 1], [1, 1, 2]], seeds: 2 },
         record_dirs: vec![out.join("learn")],

@@ -68,7 +68,7 @@ pub fn write_q1(
                             arm: arm.name.clone(),
                             seed,
                             metrics: (*m).clone(),
-                            model_sha256: file_sha256(&dir.model_path()),
+                            model_sha256: file_sha256(&dir.model_path()).ok(),
                             measured: None,
                         };
                         records.file(&record)?;
