@@ -70,12 +70,8 @@ impl Comparison {
 
 /// "equivalent within ±0.10 pp", "worse", "better" or "inconclusive" (also when untestable).
 pub fn verdict_word(v: Option<Verdict>) -> String {
-    match v {
-        Some(Verdict::Equivalent { margin }) => format!("equivalent within ±{:.2} pp", 100.0 * margin),
-        Some(Verdict::Worse) => "worse".into(),
-        Some(Verdict::Better) => "better".into(),
-        Some(Verdict::Inconclusive) | None => "inconclusive".into(),
-    }
+    // The margin is a fraction here; the study's label prints it in percentage points.
+    v.map_or_else(|| "inconclusive".into(), |v| v.scaled(100.0).label())
 }
 
 /// The compute-matched random search, judged by the same rule.
