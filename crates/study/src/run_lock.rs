@@ -6,6 +6,7 @@ use crate::observer::Observer;
 use crate::{Result, StudyError};
 use atrous_tensor::files::process_alive;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The lock file of a run folder, holding the trainer's process id.
 const LOCK_FILE: &str = ".lock";
@@ -32,7 +33,11 @@ impl RunLock {
         // The lock appears with its holder's PID already in it: written to a file of this
         // process's own, then hard-linked to the lock's name, which fails if a lock exists. A
         // kill can then never leave an empty lock that no one could tell is dead.
-        let staged = dir.join(format!("{LOCK_FILE}.{me}.tmp"));
+        // The staged name is unique per acquisition, not only per process: two threads of one
+        // process may race for the same folder, and must not share (and delete) one staged file.
+        static ACQUISITIONS: AtomicU64 = AtomicU64::new(0);
+        let n = ACQUISITIONS.fetch_add(1, Ordering::Relaxed);
+        let staged = dir.join(format!("{LOCK_FILE}.{me}.{n}.tmp"));
         remove_dead_staged_locks(dir);
         std::fs::write(&staged, me.to_string()).map_err(unwritable)?;
         let mut holder = String::new();
@@ -76,13 +81,15 @@ impl RunLock {
     }
 }
 
-/// Removes `.lock.PID.tmp` files of processes no longer running (killed between staging a lock
-/// and linking it).
+/// Removes `.lock.PID.N.tmp` (and older `.lock.PID.tmp`) files of processes no longer running
+/// (killed between staging a lock and linking it).
 fn remove_dead_staged_locks(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let pid = name.to_str().and_then(|n| n.strip_prefix(".lock.")?.strip_suffix(".tmp")?.parse().ok());
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(".lock.")?.strip_suffix(".tmp")?.split('.').next()?.parse().ok());
         if pid.and_then(process_alive) == Some(false) {
             let _ = std::fs::remove_file(entry.path());
         }

@@ -190,9 +190,17 @@ fn lock_of_a_dead_process_is_taken_over_and_released() {
         return;
     }
     std::fs::write(&lock, pid.to_string()).unwrap();
+    // Locks a dead trainer staged but never linked, in today's and the older name form.
+    let staged = [path.join(format!("{LOCK_FILE}.{pid}.7.tmp")), path.join(format!("{LOCK_FILE}.{pid}.tmp"))];
+    for f in &staged {
+        std::fs::write(f, pid.to_string()).unwrap();
+    }
     let dir = RunDir::new(&path);
     assert_eq!(train(&recipe, &dir, &data, false).unwrap(), RunOutcome::Trained { epochs_done: 1 });
     assert!(!lock.exists(), "the lock outlived the run");
+    for f in &staged {
+        assert!(!f.exists(), "{} was left behind", f.display());
+    }
     std::fs::remove_dir_all(&path).unwrap();
 }
 
