@@ -79,12 +79,16 @@ pub fn gumbel_noise(len: usize, rng: &mut Rng) -> Vec<f32> {
         .collect()
 }
 
+/// A Gumbel-softmax temperature must be a positive finite number: τ = 0 divides by zero and a
+/// negative τ turns the softmax's preference around.
+fn check_temperature(tau: f32) -> Result<()> {
+    if tau.is_finite() && tau > 0.0 { Ok(()) } else { Err(ArchitectureError::Temperature(tau).into()) }
+}
+
 /// `Σ_k softmax((a + g)/τ)_k · parts_k` on the tape: the Gumbel-softmax mixture, with `noise` a
 /// constant. With zero noise and τ = 1 it is [`Tape::mix`] (the same value and gradient).
 pub fn gumbel_mix(tape: &mut Tape, parts: &[Var], logits: Var, noise: &Tensor, tau: f32) -> Result<Var> {
-    if !(tau.is_finite() && tau > 0.0) {
-        return Err(ArchitectureError::Temperature(tau).into());
-    }
+    check_temperature(tau)?;
     let g = tape.constant(noise.clone());
     let perturbed = tape.add(logits, g)?;
     let scaled = tape.affine(perturbed, 1.0 / tau, 0.0);
@@ -143,9 +147,7 @@ impl BilevelSearchNet {
     /// Draws fresh Gumbel noise for every layer from `rng` and mixes with it at temperature
     /// `tau` until the next draw or [`Self::clear_gumbel`].
     pub fn sample_gumbel(&mut self, tau: f32, rng: &mut Rng) -> Result<()> {
-        if !(tau.is_finite() && tau > 0.0) {
-            return Err(ArchitectureError::Temperature(tau).into());
-        }
+        check_temperature(tau)?;
         let k = self.candidates.len();
         let mut draw = || Tensor::from_vec(&[k], gumbel_noise(k, rng));
         // conv1's noise first, then conv2's, then conv3's.

@@ -177,6 +177,12 @@ impl RunRecord {
         }
     }
 
+    /// The record of a run that is only trained, not measured (a Q1 grid run): its metrics and
+    /// `model_sha256` of its model file.
+    pub fn unmeasured(arm: &str, seed: u64, metrics: &Metrics, model_sha256: Option<String>) -> Self {
+        RunRecord { arm: arm.to_string(), seed, metrics: metrics.clone(), model_sha256, measured: None }
+    }
+
     /// The measurements this record holds under `settings`, if any.
     pub fn measured_with(&self, settings: &str) -> Option<&Measured> {
         self.measured.as_ref().filter(|m| m.settings == settings)

@@ -64,14 +64,8 @@ pub fn write_q1(
                     // (a uniform configuration is also a main-grid run, whose record carries
                     // measurements).
                     if from_record.is_none() && records.read(&arm, seed)?.is_none() {
-                        let record = RunRecord {
-                            arm: arm.name.clone(),
-                            seed,
-                            metrics: (*m).clone(),
-                            model_sha256: file_sha256(&dir.model_path()).ok(),
-                            measured: None,
-                        };
-                        records.file(&record)?;
+                        let hash = file_sha256(&dir.model_path()).ok();
+                        records.file(&RunRecord::unmeasured(&arm.name, seed, &m, hash))?;
                     }
                     // Without a validation split the per-epoch numbers are test numbers,
                     // which must not decide the ground truth: such a run counts as missing.
