@@ -80,6 +80,10 @@ pub struct StudyArgs {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub threads: usize,
+    /// Runs trained side by side, each with an equal share of the worker threads (0: one run per
+    /// thread, as many as fit in memory; 1: one after the other). Results do not depend on it.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub jobs: usize,
     /// Where MNIST is, and which part of it to use.
     #[command(flatten)]
     pub data: DataArgs,
@@ -221,12 +225,34 @@ fn plan(a: &StudyArgs) -> Result<StudyPlan> {
         LearnFlags::check(search)?;
     }
     plan.validate()?;
-    let grid_arms = plan.q1.as_ref().map(|q1| plan.q1_arms(q1)).unwrap_or_default();
-    let needed =
-        plan.arms().iter().chain(&grid_arms).map(|arm| memory::training_bytes(&arm.run_recipe(0))).max();
     let subject = || format!("one training step at --batch-size {}", a.batch_size);
-    crate::cmd_train::check_memory(needed.unwrap_or(0), subject, "lower --batch-size")?;
+    crate::cmd_train::check_memory(run_bytes(&plan), subject, "lower --batch-size")?;
+    ensure!(a.jobs <= 1024, "--jobs must be at most 1024, got {}", a.jobs);
     Ok(plan)
+}
+
+/// The largest training working set among the plan's runs.
+fn run_bytes(plan: &StudyPlan) -> u64 {
+    let grid_arms = plan.q1.as_ref().map(|q1| plan.q1_arms(q1)).unwrap_or_default();
+    let arms = plan.arms();
+    arms.iter().chain(&grid_arms).map(|arm| memory::training_bytes(&arm.run_recipe(0))).max().unwrap_or(0)
+}
+
+/// How many runs to train side by side (after the worker threads are set): `--jobs`, or one per
+/// worker thread, lowered until their working sets fit in the memory available.
+fn jobs(a: &StudyArgs, plan: &StudyPlan) -> Result<usize> {
+    let needed = run_bytes(plan);
+    if a.jobs > 0 {
+        let subject = || format!("--jobs {} training steps at --batch-size {}", a.jobs, a.batch_size);
+        crate::cmd_train::check_memory(needed.saturating_mul(a.jobs as u64), subject, "lower --jobs")?;
+        return Ok(a.jobs);
+    }
+    let available = memory::available_bytes();
+    let mut jobs = atrous_tensor::parallel::current_threads().max(1);
+    while jobs > 1 && memory::check(needed.saturating_mul(jobs as u64), available).is_err() {
+        jobs -= 1;
+    }
+    Ok(jobs)
 }
 
 /// A word for a shell command line, single-quoted when it holds anything but safe characters.
@@ -345,6 +371,7 @@ pub fn run(args: &StudyArgs) -> Result<()> {
         }
         return Ok(());
     }
+    let plan = StudyPlan { jobs: jobs(args, &plan)?, ..plan };
     run_study(&plan, &progress)?;
     Ok(())
 }

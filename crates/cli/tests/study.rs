@@ -1,7 +1,8 @@
 //! The study end to end through the real binary, on a tiny subset (2 dilations × 3 seeds, 300
 //! training / 200 validation / 200 test images, one epoch): every number in REPORT.md's tables
 //! is the CSVs' number; `--plan` (its commands run through the binary) followed by
-//! `--report-only` writes the same report, tables and figures as the in-process study; runs
+//! `--report-only` writes the same report, tables and figures as the in-process study (which
+//! trains three runs side by side); runs
 //! trained by another engine revision or recipe are refused by name, or retrained; with a
 //! validation split, per-epoch records hold validation numbers only and the test set is
 //! evaluated once, after the last epoch.
@@ -194,8 +195,8 @@ fn tiny_study_report_numbers_are_the_csvs_and_plan_plus_report_only_gives_the_sa
     let root = scratch("e2e");
     let (a, b) = (root.join("in-process"), root.join("planned"));
 
-    // In process.
-    ok(&study_args(&a, &[]));
+    // In process, three runs at a time (the planned runs below go one after the other).
+    ok(&study_args(&a, &["--jobs", "3"]));
     let report = std::fs::read_to_string(a.join("REPORT.md")).unwrap();
     let summary = read_csv(&a.join("summary.csv"));
     let runs = read_csv(&a.join("runs.csv"));

@@ -139,6 +139,9 @@ pub enum StudyError {
         /// The folder.
         dir: PathBuf,
     },
+    /// The worker threads of side-by-side runs could not be started.
+    #[error("cannot start worker threads for side-by-side runs: {0}")]
+    Threads(String),
 }
 
 /// Result alias of the study crate.

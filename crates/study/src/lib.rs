@@ -13,6 +13,7 @@
 //!   [`StudyAnalysis`] (every number of the report, from [`stats`]), which [`report`] renders to
 //!   `REPORT.md` and CSV tables and [`figures`] to PNG/SVG; [`plan_runs`] lists the runs still
 //!   needed (one `atrous train` command each) and [`report_only`] analyses whatever exists;
+//!   [`StudyPlan::jobs`] trains several runs at once ([`side_by_side`]);
 //! - a [`SearchPlan`] learns the dilation by gradient descent ([`search`]).
 //! - with [`StudyPlan::q1`], the plan also trains question 1's ground-truth grid of per-layer
 //!   dilations, and [`q1`] judges the searches' records against it (`Q1.md`).
@@ -57,6 +58,7 @@ mod run;
 mod run_lock;
 pub mod run_record;
 pub mod search;
+pub mod side_by_side;
 pub mod stats;
 
 pub use analysis::StudyAnalysis;

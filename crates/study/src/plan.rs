@@ -31,6 +31,7 @@ use crate::report::write_report;
 use crate::run::{RunDir, RunOptions, RunState, train_run};
 use crate::run_record::{Records, RunRecord, file_sha256, measurement_settings};
 use crate::search::{SearchPlan, existing_records, run_search};
+use crate::side_by_side::train_side_by_side;
 use crate::{Result, StudyError};
 use atrous_saliency::class_model::ClassModelConfig;
 use atrous_saliency::localize::LocalizeConfig;
@@ -124,6 +125,9 @@ pub struct StudyPlan {
     pub out: PathBuf,
     /// Folder of the run records ([`crate::run_record`]); `None` is `OUT/records`.
     pub records: Option<PathBuf>,
+    /// Runs trained side by side, each with an equal share of the caller's worker threads
+    /// ([`crate::side_by_side`]); 1 trains them one after the other.
+    pub jobs: usize,
 }
 
 impl StudyPlan {
@@ -161,6 +165,7 @@ impl StudyPlan {
             data_dir,
             out,
             records: None,
+            jobs: 1,
         }
     }
 
@@ -314,6 +319,9 @@ impl StudyPlan {
         if self.saliency_images == 0 {
             return Err(StudyError::invalid("saliency images", 0, "must be at least 1"));
         }
+        if self.jobs == 0 {
+            return Err(StudyError::invalid("jobs", 0, "must be at least 1"));
+        }
         if self.controls && !(self.dilations.contains(&1) && self.dilations.contains(&4)) {
             return Err(StudyError::invalid(
                 "dilations",
@@ -400,7 +408,6 @@ pub fn run_study(plan: &StudyPlan, observer: &dyn Observer) -> Result<StudyAnaly
     let (data, train_file) = plan.load_data()?;
     let total_runs = plan.all_runs().len();
     let work: usize = todo.iter().map(|r| r.recipe.epochs).sum();
-    let mut done_work = 0;
     let start = Instant::now();
     observer.message(&format!(
         "study: {} of {total_runs} runs to train ({} already complete) → {}",
@@ -408,30 +415,25 @@ pub fn run_study(plan: &StudyPlan, observer: &dyn Observer) -> Result<StudyAnaly
         total_runs - todo.len(),
         plan.out.display()
     ));
-    for (k, run) in todo.iter().enumerate() {
-        let progress = RunProgress {
-            index: k + 1,
-            count: todo.len(),
-            label: format!("{} seed {}", run.arm.label, run.seed),
-            dir: run.dir.path().to_path_buf(),
-            work_done: done_work,
-            work_total: work,
-            elapsed: start.elapsed().as_secs_f64(),
-        };
-        observer.run_started(&progress);
-        let resume = match &run.state {
-            RunState::Stale { .. } => {
-                run.dir.clear()?;
-                false
-            }
-            RunState::Partial { .. } => run.dir.checkpoint_path().exists(),
-            _ => false,
-        };
-        if !resume && run.dir.holds_run() {
-            run.dir.clear()?;
+    if plan.jobs > 1 && todo.len() > 1 {
+        train_side_by_side(&todo, &data, plan.jobs, prepare_folder, observer)?;
+    } else {
+        let mut done_work = 0;
+        for (k, run) in todo.iter().enumerate() {
+            let progress = RunProgress {
+                index: k + 1,
+                count: todo.len(),
+                label: format!("{} seed {}", run.arm.label, run.seed),
+                dir: run.dir.path().to_path_buf(),
+                work_done: done_work,
+                work_total: work,
+                elapsed: start.elapsed().as_secs_f64(),
+            };
+            observer.run_started(&progress);
+            let resume = prepare_folder(run)?;
+            train_run(&run.recipe, &run.dir, &data, RunOptions { resume, stop_after: None }, observer)?;
+            done_work += run.recipe.epochs;
         }
-        train_run(&run.recipe, &run.dir, &data, RunOptions { resume, stop_after: None }, observer)?;
-        done_work += run.recipe.epochs;
     }
     if !todo.is_empty() {
         observer.message(&format!(
@@ -445,6 +447,23 @@ pub fn run_study(plan: &StudyPlan, observer: &dyn Observer) -> Result<StudyAnaly
         return Err(StudyError::MissingRun { dir: first.dir.path().to_path_buf() });
     }
     Ok(analysis)
+}
+
+/// Readies a planned run's folder: clears a stale run, or a leftover that cannot be resumed;
+/// says whether to resume from the folder's checkpoint.
+fn prepare_folder(run: &PlannedRun) -> Result<bool> {
+    let resume = match &run.state {
+        RunState::Stale { .. } => {
+            run.dir.clear()?;
+            false
+        }
+        RunState::Partial { .. } => run.dir.checkpoint_path().exists(),
+        _ => false,
+    };
+    if !resume && run.dir.holds_run() {
+        run.dir.clear()?;
+    }
+    Ok(resume)
 }
 
 /// Analyses whatever run folders of the plan are complete (nothing is trained; the
