@@ -84,5 +84,10 @@ fn first_epoch_divergence_says_no_checkpoint_was_written() {
     ]);
     assert_one_line_error(&o, "no checkpoint was written");
     assert!(!out.join("checkpoint.safetensors").exists());
+    // The outcome is recorded, so a study counts the run as diverged instead of retraining it.
+    let metrics = metrics(&out);
+    assert_eq!(metrics["diverged"]["epoch"], 1, "{metrics}");
+    assert_eq!(metrics["epochs_done"], 0);
+    assert!(metrics["test_accuracy"].is_null());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -232,6 +232,20 @@ pub struct Setup {
     pub learn_epochs: usize,
     /// Runs of the plan not found complete (report-only).
     pub missing: Vec<std::path::PathBuf>,
+    /// Runs whose training loss stopped being finite: outcomes of their arm, left out of its
+    /// statistics (which then describe the runs that trained).
+    pub diverged: Vec<DivergedRun>,
+}
+
+/// A run of the plan that diverged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DivergedRun {
+    /// The arm's name.
+    pub arm: String,
+    /// The seed.
+    pub seed: u64,
+    /// Where (absent in a record written before divergences were recorded).
+    pub divergence: Option<crate::run::Divergence>,
 }
 
 /// Every number of the report.
@@ -515,6 +529,7 @@ impl StudyAnalysis {
             train_seconds: runs.iter().map(|r| r.train_seconds).sum(),
             learn_epochs: plan.search.as_ref().map_or(0, |s| s.epochs),
             missing,
+            diverged: Vec::new(),
         };
         let test_noise_sd = rows
             .iter()

@@ -66,7 +66,7 @@ pub use error::{Result, StudyError};
 pub use observer::{Observer, RunProgress, Silent};
 pub use plan::{Arm, Family, PlannedRun, StudyPlan, plan_runs, report_only, run_study};
 pub use recipe::TrainRecipe;
-pub use run::{Metrics, RunDir, RunOptions, RunOutcome, RunState, read_model_file, train_run};
+pub use run::{Divergence, Metrics, RunDir, RunOptions, RunOutcome, RunState, read_model_file, train_run};
 
 pub use provenance::{engine_revision, git_commit};
 pub use search::{SearchPlan, SearchRecord, run_search};

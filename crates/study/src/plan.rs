@@ -21,7 +21,7 @@
 //! grid run whose folder the study already has (`d1-s0`, `d123-s0`) is that run. Grid arms are
 //! not part of REPORT.md's comparisons: they are analysed into `Q1.md`.
 
-use crate::analysis::{LearnedAnalysis, StudyAnalysis};
+use crate::analysis::{DivergedRun, LearnedAnalysis, StudyAnalysis};
 use crate::data::RunData;
 use crate::measure::{RunResult, figures, measure_run};
 use crate::observer::{Observer, RunProgress};
@@ -384,7 +384,7 @@ pub fn plan_runs(plan: &StudyPlan) -> Result<Vec<PlannedRun>> {
         let (recipe, dir) = (arm.run_recipe(seed), plan.arm_dir(&arm.name, seed));
         let (state, source, _) = plan.run_state(&arm, seed)?;
         match &state {
-            RunState::Complete(_) => continue,
+            RunState::Complete(_) | RunState::Diverged(_) => continue,
             RunState::Stale { field, saved, requested } if !plan.retrain => {
                 return Err(StudyError::RecipeMismatch {
                     dir: source,
@@ -485,7 +485,7 @@ fn analyse(
     observer: &dyn Observer,
 ) -> Result<(StudyAnalysis, Vec<PlannedRun>)> {
     let mut results: Vec<RunResult> = Vec::new();
-    let mut missing = Vec::new();
+    let (mut missing, mut diverged) = (Vec::new(), Vec::new());
     let mut class_models = Vec::new();
     let (records, settings) = (plan.records(), measurement_settings(plan));
     for arm in plan.arms() {
@@ -530,6 +530,12 @@ fn analyse(
                         }
                     }
                 }
+                (RunState::Diverged(metrics), _, record) => {
+                    if record.is_none() {
+                        records.file(&RunRecord::unmeasured(&arm.name, seed, &metrics, None))?;
+                    }
+                    diverged.push(DivergedRun { arm: arm.name.clone(), seed, divergence: metrics.diverged });
+                }
                 (state, _, _) => missing.push(PlannedRun { arm: arm.clone(), seed, recipe, dir, state }),
             }
         }
@@ -552,7 +558,8 @@ fn analyse(
         observer.message(&format!("study: missing {} ({})", m.dir.path().display(), describe(&m.state)));
     }
     let missing_dirs: Vec<PathBuf> = missing.iter().map(|m| m.dir.path().to_path_buf()).collect();
-    let analysis = StudyAnalysis::from_runs(plan, results, class_models, learned, missing_dirs);
+    let mut analysis = StudyAnalysis::from_runs(plan, results, class_models, learned, missing_dirs);
+    analysis.setup.diverged = diverged;
     write_report(plan, &analysis)?;
     observer.message(&format!("study: report in {}", plan.out.join("REPORT.md").display()));
     if let Some(q1) = &plan.q1 {
@@ -570,6 +577,10 @@ pub fn describe(state: &RunState) -> String {
         RunState::Missing => "not started".into(),
         RunState::Partial { epochs_done } => format!("{epochs_done} epoch(s) done"),
         RunState::Complete(_) => "complete".into(),
+        RunState::Diverged(m) => match &m.diverged {
+            Some(d) => format!("diverged (loss {} at epoch {} step {})", d.loss, d.epoch, d.step),
+            None => "diverged".into(),
+        },
         RunState::Stale { field, saved, requested } => {
             format!("holds another run: {field} = {saved}, not {requested}")
         }

@@ -276,6 +276,21 @@ pub fn render_markdown(a: &StudyAnalysis) -> String {
         }
         md.push('\n');
     }
+    if !s.diverged.is_empty() {
+        let _ = writeln!(
+            md,
+            "**{} run(s) diverged** (the training loss stopped being a finite number; training is deterministic, so the same recipe and seed diverge again). They are outcomes of their arm, left out of its statistics, which describe the runs that trained:\n",
+            s.diverged.len()
+        );
+        for r in &s.diverged {
+            let at = r
+                .divergence
+                .as_ref()
+                .map_or(String::new(), |d| format!(": loss {} at epoch {} step {}", d.loss, d.epoch, d.step));
+            let _ = writeln!(md, "- {} seed {}{at}", r.arm, r.seed);
+        }
+        md.push('\n');
+    }
 
     // Accuracy per arm.
     let _ = writeln!(md, "## Accuracy per arm\n");

@@ -59,6 +59,22 @@ pub struct Metrics {
     pub test_loss: Option<f64>,
     /// Worker threads used.
     pub threads: usize,
+    /// Where the training loss stopped being finite, for a run that diverged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diverged: Option<Divergence>,
+}
+
+/// Where a run's training loss stopped being a finite number. Training is deterministic, so the
+/// same recipe diverges at the same step again: a study counts such a run as an outcome of its
+/// arm instead of retraining it or waiting for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Divergence {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Step within the epoch.
+    pub step: usize,
+    /// The loss as printed (`NaN`, `inf`): JSON has no such numbers.
+    pub loss: String,
 }
 
 fn test_split_name() -> String {
@@ -77,6 +93,8 @@ pub enum RunState {
     },
     /// Every epoch (and the final test numbers) of this recipe under this engine.
     Complete(Box<Metrics>),
+    /// This recipe under this engine diverged (its metrics say where); final, like complete.
+    Diverged(Box<Metrics>),
     /// A run of another recipe or engine revision: `field` differs (`saved` in the folder,
     /// `requested` now).
     Stale {
@@ -102,7 +120,9 @@ pub(crate) fn metrics_state(recipe: &TrainRecipe, m: &Metrics) -> RunState {
             requested: crate::engine_revision().into(),
         };
     }
-    if m.epochs_done >= recipe.epochs && m.test_accuracy.is_some() {
+    if m.diverged.is_some() {
+        RunState::Diverged(Box::new(m.clone()))
+    } else if m.epochs_done >= recipe.epochs && m.test_accuracy.is_some() {
         RunState::Complete(Box::new(m.clone()))
     } else {
         RunState::Partial { epochs_done: m.epochs_done }
@@ -287,7 +307,7 @@ impl RunDir {
     pub fn save(&self, recipe: &TrainRecipe, state: &Checkpoint, test: Option<(f64, f64)>) -> Result<()> {
         write_atomic(&self.checkpoint_path(), &state.to_bytes()?)?;
         write_atomic(&self.model_path(), &model_bytes(state)?)?;
-        self.write_metrics(recipe, state, test)
+        self.write_metrics(recipe, state, test, None)
     }
 
     /// Rewrites from a complete checkpoint whatever of the model and the metrics is missing or
@@ -321,17 +341,18 @@ impl RunDir {
                 }
                 None => None,
             };
-            self.write_metrics(recipe, state, test)?;
+            self.write_metrics(recipe, state, test, None)?;
         }
         Ok((!model_ok, !metrics_ok))
     }
 
-    /// Writes `metrics.json` for `state`.
+    /// Writes `metrics.json` for `state` (and where it diverged, if it did).
     fn write_metrics(
         &self,
         recipe: &TrainRecipe,
         state: &Checkpoint,
         test: Option<(f64, f64)>,
+        diverged: Option<Divergence>,
     ) -> Result<()> {
         let last = state.history.last();
         let split = recipe.validation > 0;
@@ -348,6 +369,7 @@ impl RunDir {
             test_accuracy: test.map(|t| t.0),
             test_loss: test.map(|t| t.1),
             threads: rayon_threads(),
+            diverged,
         };
         let text = serde_json::to_string_pretty(&metrics).map_err(|e| StudyError::Json {
             path: self.metrics_path(),
@@ -510,6 +532,8 @@ pub fn train_run(
             });
         let stats = match stats {
             Err(AutogradError::Diverged { step, loss }) => {
+                let divergence = Divergence { epoch: epoch + 1, step, loss: loss.to_string() };
+                dir.write_metrics(recipe, &state, None, Some(divergence))?;
                 return Err(StudyError::Diverged {
                     dir: dir.path.clone(),
                     epoch: epoch + 1,
@@ -583,6 +607,7 @@ mod tests {
             test_accuracy: Some(0.99),
             test_loss: Some(0.03),
             threads: 1,
+            diverged: None,
         };
         std::fs::write(run.metrics_path(), serde_json::to_vec(&metrics).unwrap()).unwrap();
         match run.state(&recipe).unwrap() {

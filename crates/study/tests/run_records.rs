@@ -6,7 +6,9 @@
 mod common;
 
 use atrous_study::run_record::Records;
-use atrous_study::{RunOptions, Silent, StudyError, StudyPlan, plan_runs, report_only, train_run};
+use atrous_study::{
+    Divergence, RunOptions, Silent, StudyError, StudyPlan, plan_runs, report_only, train_run,
+};
 use std::path::{Path, PathBuf};
 
 fn scratch(name: &str) -> PathBuf {
@@ -108,5 +110,43 @@ fn a_record_of_another_recipe_is_refused_by_name_and_a_damaged_one_is_an_error()
         }
         other => panic!("expected a damaged-record error, got {other:?}"),
     }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A diverged run is an outcome, not a missing run: the plan does not list it, the report names
+/// it apart from the missing ones and leaves it out of its arm's statistics, and its record
+/// stands for the folder. (Tiny synthetic runs do not diverge reliably, so the divergence is
+/// written into a finished run's metrics; the binary's real one is in `crates/cli/tests/hostile.rs`.)
+#[test]
+fn a_diverged_run_is_counted_apart_and_never_retrained() {
+    let out = scratch("diverged");
+    let mut plan = tiny_plan(&out);
+    plan.records = Some(out.join("kept-records"));
+    train_all(&plan);
+    let dir = plan.arm_dir("d2", 1);
+    let mut metrics = dir.read_metrics().unwrap().unwrap();
+    metrics.diverged = Some(Divergence { epoch: 1, step: 7, loss: "NaN".into() });
+    (metrics.test_accuracy, metrics.test_loss) = (None, None);
+    std::fs::write(dir.metrics_path(), serde_json::to_vec(&metrics).unwrap()).unwrap();
+    std::fs::remove_file(dir.model_path()).unwrap();
+    assert!(plan_runs(&plan).unwrap().is_empty(), "a diverged run is not trained again");
+
+    let (analysis, missing) = report_only(&plan, &Silent).unwrap();
+    assert!(missing.is_empty());
+    let diverged = &analysis.setup.diverged;
+    assert_eq!(diverged.len(), 1);
+    assert_eq!((diverged[0].arm.as_str(), diverged[0].seed), ("d2", 1));
+    assert_eq!(analysis.row("d2").unwrap().n, 1, "statistics over the run that trained");
+    let report = std::fs::read_to_string(plan.out.join("REPORT.md")).unwrap();
+    assert!(
+        report.contains("**1 run(s) diverged**")
+            && report.contains("- d2 seed 1: loss NaN at epoch 1 step 7")
+    );
+    assert!(!report.contains("Incomplete study"), "{report}");
+
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    assert!(plan_runs(&plan).unwrap().is_empty(), "the record stands for the folder");
+    let (again, _) = report_only(&plan, &Silent).unwrap();
+    assert_eq!(again.setup.diverged, analysis.setup.diverged);
     let _ = std::fs::remove_dir_all(&out);
 }
