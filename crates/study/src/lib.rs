@@ -64,7 +64,7 @@ pub mod stats;
 pub use analysis::StudyAnalysis;
 pub use error::{Result, StudyError};
 pub use observer::{Observer, RunProgress, Silent};
-pub use plan::{Arm, Family, PlannedRun, StudyPlan, plan_runs, report_only, run_study};
+pub use plan::{Arm, Family, FoundRun, PlannedRun, StudyPlan, plan_runs, report_only, run_study};
 pub use recipe::TrainRecipe;
 pub use run::{Divergence, Metrics, RunDir, RunOptions, RunOutcome, RunState, read_model_file, train_run};
 

@@ -198,18 +198,18 @@ impl StudyPlan {
     }
 
     /// What the plan has of run `seed` of `arm`: the state of its folder, or, when the folder
-    /// holds no run, of its record (with the record). The path is where the state was read,
-    /// for messages.
-    pub fn run_state(&self, arm: &Arm, seed: u64) -> Result<(RunState, PathBuf, Option<RunRecord>)> {
+    /// holds no run, of its record.
+    pub fn run_state(&self, arm: &Arm, seed: u64) -> Result<FoundRun> {
         let (recipe, dir) = (arm.run_recipe(seed), self.arm_dir(&arm.name, seed));
         let state = dir.state(&recipe)?;
+        let in_folder = |state| FoundRun { state, source: dir.path().to_path_buf(), record: None };
         if state != RunState::Missing {
-            return Ok((state, dir.path().to_path_buf(), None));
+            return Ok(in_folder(state));
         }
         let records = self.records();
         match records.state(arm, seed, &recipe)? {
-            (RunState::Missing, _) => Ok((RunState::Missing, dir.path().to_path_buf(), None)),
-            (state, record) => Ok((state, records.path(&arm.name, seed), record)),
+            (RunState::Missing, _) => Ok(in_folder(RunState::Missing)),
+            (state, record) => Ok(FoundRun { state, source: records.path(&arm.name, seed), record }),
         }
     }
 
@@ -374,6 +374,17 @@ pub struct PlannedRun {
     pub state: RunState,
 }
 
+/// What a plan has of one run ([`StudyPlan::run_state`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoundRun {
+    /// The run's state.
+    pub state: RunState,
+    /// Where the state was read (the run folder, or its record), for messages.
+    pub source: PathBuf,
+    /// The record, when the state is the record's (the folder holds no run).
+    pub record: Option<RunRecord>,
+}
+
 /// Every run not yet complete under its recipe and the running engine, in plan order (the
 /// study's, then the Q1 grid's). A folder holding another recipe or engine revision is an error
 /// naming the field, unless the plan retrains.
@@ -382,7 +393,7 @@ pub fn plan_runs(plan: &StudyPlan) -> Result<Vec<PlannedRun>> {
     let mut todo = Vec::new();
     for (arm, seed) in plan.all_runs() {
         let (recipe, dir) = (arm.run_recipe(seed), plan.arm_dir(&arm.name, seed));
-        let (state, source, _) = plan.run_state(&arm, seed)?;
+        let FoundRun { state, source, .. } = plan.run_state(&arm, seed)?;
         match &state {
             RunState::Complete(_) | RunState::Diverged(_) => continue,
             RunState::Stale { field, saved, requested } if !plan.retrain => {
@@ -493,8 +504,9 @@ fn analyse(
         let main = arm.family == Family::Main;
         for seed in 0..arm.seeds {
             let (recipe, dir) = (arm.run_recipe(seed), plan.arm_dir(&arm.name, seed));
-            match plan.run_state(&arm, seed)? {
-                (RunState::Complete(metrics), _, None) => {
+            let found = plan.run_state(&arm, seed)?;
+            match (found.state, found.record) {
+                (RunState::Complete(metrics), None) => {
                     let result = measure_run(plan, &arm, seed, &metrics, &data.test)?;
                     // The seed-0 model of each dilation is drawn (class models, saliency sheet).
                     let cm = if main && seed == 0 {
@@ -509,34 +521,32 @@ fn analyse(
                     results.push(result);
                     class_models.extend(cm);
                 }
-                (RunState::Complete(_), path, Some(record)) => {
-                    match record.to_result(&arm, main, &settings) {
-                        Some(result) => {
-                            results.push(result);
-                            class_models.extend(record.class_models(&settings).filter(|_| main && seed == 0));
-                        }
-                        None => {
-                            observer.message(&format!(
-                                "study: {} was measured under other settings; its folder is needed",
-                                path.display()
-                            ));
-                            missing.push(PlannedRun {
-                                arm: arm.clone(),
-                                seed,
-                                recipe,
-                                dir,
-                                state: RunState::Missing,
-                            });
-                        }
+                (RunState::Complete(_), Some(record)) => match record.to_result(&arm, main, &settings) {
+                    Some(result) => {
+                        results.push(result);
+                        class_models.extend(record.class_models(&settings).filter(|_| main && seed == 0));
                     }
-                }
-                (RunState::Diverged(metrics), _, record) => {
+                    None => {
+                        observer.message(&format!(
+                            "study: {} was measured under other settings; its folder is needed",
+                            found.source.display()
+                        ));
+                        missing.push(PlannedRun {
+                            arm: arm.clone(),
+                            seed,
+                            recipe,
+                            dir,
+                            state: RunState::Missing,
+                        });
+                    }
+                },
+                (RunState::Diverged(metrics), record) => {
                     if record.is_none() {
                         records.file(&RunRecord::unmeasured(&arm.name, seed, &metrics, None))?;
                     }
                     diverged.push(DivergedRun { arm: arm.name.clone(), seed, divergence: metrics.diverged });
                 }
-                (state, _, _) => missing.push(PlannedRun { arm: arm.clone(), seed, recipe, dir, state }),
+                (state, _) => missing.push(PlannedRun { arm: arm.clone(), seed, recipe, dir, state }),
             }
         }
     }

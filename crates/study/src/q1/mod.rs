@@ -58,12 +58,13 @@ pub fn write_q1(
         let mut runs = Vec::new();
         for seed in 0..arm.seeds {
             let (recipe, dir) = (arm.run_recipe(seed), plan.arm_dir(&arm.name, seed));
-            match plan.run_state(&arm, seed)? {
-                (RunState::Complete(m), _, from_record) => {
+            let found = plan.run_state(&arm, seed)?;
+            match found.state {
+                RunState::Complete(m) => {
                     // A grid run read from its folder is filed unless the study already filed it
                     // (a uniform configuration is also a main-grid run, whose record carries
                     // measurements).
-                    if from_record.is_none() && records.read(&arm, seed)?.is_none() {
+                    if found.record.is_none() && records.read(&arm, seed)?.is_none() {
                         let hash = file_sha256(&dir.model_path()).ok();
                         records.file(&RunRecord::unmeasured(&arm.name, seed, &m, hash))?;
                     }
@@ -84,7 +85,7 @@ pub fn write_q1(
                         }),
                     }
                 }
-                (state, _, _) => missing.push(PlannedRun { arm: arm.clone(), seed, recipe, dir, state }),
+                state => missing.push(PlannedRun { arm: arm.clone(), seed, recipe, dir, state }),
             }
         }
         per_config.push(runs);
