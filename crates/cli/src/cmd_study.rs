@@ -67,9 +67,11 @@ pub struct StudyArgs {
     /// name the difference).
     #[arg(long)]
     pub retrain: bool,
-    /// Epochs of the learned-dilation search per seed (question 1), mixing the study's dilations;
-    /// 0 skips it. Each search epoch costs about as many convolutions as one epoch per dilation.
-    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    /// Epochs per seed of the earlier single-level learned-dilation search (one shared kernel,
+    /// judged on the test set), mixing the study's dilations; 0 (the default) skips it. Question 1
+    /// is answered by `--q1-grid` with `atrous learn-dilation --method mixture|continuous`
+    /// (`Q1.md`). Each search epoch costs about as many convolutions as one epoch per dilation.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub learn_epochs: usize,
     /// Learning rate of the mixing logits in the search (Adam).
     #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]

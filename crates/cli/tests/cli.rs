@@ -150,6 +150,8 @@ fn study_writes_report_tables_and_figures_and_reuses_finished_runs() {
         "200",
         "--saliency-images",
         "20",
+        "--learn-epochs",
+        "1",
         "--quiet",
         "--out",
         out.to_str().unwrap(),

@@ -133,23 +133,12 @@ pub struct StudyPlan {
 impl StudyPlan {
     /// The reference study: d = 1..4 × [`MAIN_SEEDS`] seeds, the reference recipe (3 epochs)
     /// with a [`VALIDATION_IMAGES`] validation split, no controls (set [`StudyPlan::controls`]),
-    /// saliency on 1,000 test images, the paper's class-model and localisation settings, and a
-    /// one-epoch search over the same dilations.
+    /// saliency on 1,000 test images, the paper's class-model and localisation settings, one run
+    /// at a time ([`StudyPlan::jobs`]), and no single-level search ([`StudyPlan::search`]:
+    /// question 1 has its own grid, [`StudyPlan::q1`]).
     pub fn reference(data_dir: PathBuf, out: PathBuf) -> Self {
         let recipe = TrainRecipe { validation: VALIDATION_IMAGES, ..TrainRecipe::reference(1) };
         let dilations = vec![1, 2, 3, 4];
-        let search = SearchPlan {
-            candidates: dilations.clone(),
-            seeds: 3,
-            epochs: 1,
-            batch_size: recipe.batch_size,
-            lr: recipe.lr,
-            momentum: recipe.momentum,
-            arch_lr: 0.01,
-            train_limit: None,
-            test_limit: None,
-            out: out.join("learn"),
-        };
         StudyPlan {
             dilations,
             seeds: MAIN_SEEDS,
@@ -160,7 +149,7 @@ impl StudyPlan {
             saliency_images: 1000,
             class_model: ClassModelConfig::default(),
             localize: LocalizeConfig::default(),
-            search: Some(search),
+            search: None,
             q1: None,
             data_dir,
             out,

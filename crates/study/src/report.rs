@@ -479,7 +479,12 @@ pub fn render_markdown(a: &StudyAnalysis) -> String {
 
     // Question 1.
     let learned = a.learned.as_ref().map_or_else(
-        || "Not in this report (no learned-dilation search, or its records are missing).\n".to_string(),
+        || {
+            "Answered in `Q1.md` beside this report, against a ground-truth grid of per-layer dilations \
+             (`atrous study --q1-grid`, then the searches of `atrous learn-dilation --method \
+             mixture|continuous`); this study ran no search of its own (`--learn-epochs`).\n"
+                .to_string()
+        },
         render_learned,
     );
     let _ = writeln!(md, "## Can the best dilation be learned? (question 1)\n\n{learned}");
