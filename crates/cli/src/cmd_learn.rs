@@ -79,8 +79,9 @@ pub struct LearnArgs {
     /// Continuous: learning rate of the dilations (plain SGD).
     #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     pub dilation_lr: f32,
-    /// Continuous: starting dilation of every layer (kept in [1, 4]).
-    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    /// Continuous: starting dilation of every layer (kept in [1, 4]); searches from another start
+    /// are judged apart in Q1.md (`continuous from d=…`).
+    #[arg(long, default_value_t = atrous_study::q1::records::DEFAULT_START as f32, allow_negative_numbers = true)]
     pub initial_dilation: f32,
     /// Mixture and continuous: validation images split off the training file (the study's split).
     #[arg(long, default_value_t = 10_000, allow_negative_numbers = true)]

@@ -52,6 +52,27 @@ struct RawContinuous {
 #[derive(Deserialize)]
 struct RawContinuousSettings {
     range: (f64, f64),
+    #[serde(default)]
+    initial: Option<[f64; 3]>,
+}
+
+/// Where `atrous learn-dilation --method continuous` starts every layer by default.
+pub const DEFAULT_START: f64 = 2.0;
+
+/// The method name of a continuous search: `continuous` from the default start, else with its
+/// start (`continuous from d=1`), so searches from other starts are judged apart and the
+/// start's influence on what is learned can be read off.
+fn continuous_method(initial: Option<[f64; 3]>) -> String {
+    match initial {
+        Some(start) if start != [DEFAULT_START; 3] => {
+            if start.iter().all(|&d| d == start[0]) {
+                format!("continuous from d={}", start[0])
+            } else {
+                format!("continuous from d=({},{},{})", start[0], start[1], start[2])
+            }
+        }
+        _ => "continuous".into(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -195,7 +216,7 @@ fn read_mixture(path: &Path) -> Option<SeedRecord> {
 fn read_continuous(path: &Path) -> Option<SeedRecord> {
     let raw: RawContinuous = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
     Some(SeedRecord {
-        method: "continuous".into(),
+        method: continuous_method(raw.settings.initial),
         seed: raw.seed,
         learned: Learned::Continuous {
             range: raw.settings.range,
@@ -205,4 +226,18 @@ fn read_continuous(path: &Path) -> Option<SeedRecord> {
         seconds: raw.seconds,
         path: path.to_path_buf(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_continuous_search_is_named_by_its_start_unless_it_is_the_default() {
+        assert_eq!(continuous_method(None), "continuous");
+        assert_eq!(continuous_method(Some([2.0; 3])), "continuous");
+        assert_eq!(continuous_method(Some([1.0; 3])), "continuous from d=1");
+        assert_eq!(continuous_method(Some([3.5; 3])), "continuous from d=3.5");
+        assert_eq!(continuous_method(Some([1.0, 2.0, 4.0])), "continuous from d=(1,2,4)");
+    }
 }
