@@ -247,10 +247,12 @@ fn train_killed_at_any_moment_resumes_to_the_uninterrupted_model() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
-/// A tiny study (2 dilations × 2 seeds, 2 epochs each) into `out`.
-fn study_args(out: &Path) -> Vec<String> {
+/// A tiny study (2 dilations × 2 seeds, 2 epochs each) into `out`, `jobs` runs side by side.
+fn study_args(out: &Path, jobs: &str) -> Vec<String> {
     let args = [
         "study",
+        "--jobs",
+        jobs,
         "--dilations",
         "1,2",
         "--seeds",
@@ -299,12 +301,13 @@ fn report(out: &Path) -> String {
 fn study_killed_between_and_inside_runs_reruns_to_the_same_report_and_models() {
     let root = scratch("kill-study");
     let (whole, killed) = (root.join("whole"), root.join("killed"));
-    finish(&study_args(&whole));
+    finish(&study_args(&whole, "1"));
     let runs = run_folders(&whole);
     assert_eq!(runs.len(), 4, "2 dilations × 2 seeds: {runs:?}");
 
-    // Between runs: as soon as the second run's folder appears, the first is complete.
-    let mut child = spawn(&study_args(&killed));
+    // Between runs of a study that trains one at a time: as soon as the second run's folder
+    // appears, the first is complete.
+    let mut child = spawn(&study_args(&killed, "1"));
     let start = Instant::now();
     while run_folders(&killed).len() < 2 && child.try_wait().unwrap().is_none() {
         assert!(start.elapsed() < Duration::from_secs(120), "the study never reached its second run");
@@ -313,11 +316,13 @@ fn study_killed_between_and_inside_runs_reruns_to_the_same_report_and_models() {
     assert!(kill(&mut child), "the study finished before the kill");
     let first = &run_folders(&killed)[0];
     assert_eq!(metrics_epochs(first), Some(2), "the first run was not complete at the kill");
-    // Inside a run: when the third run's first checkpoint appears (its model not yet written).
-    let mut child = spawn(&study_args(&killed));
+    // Inside a run, two runs side by side: when the third run's first checkpoint appears (its
+    // model not yet written). The resumed study trains two at a time and must still equal the
+    // whole one trained one at a time.
+    let mut child = spawn(&study_args(&killed, "2"));
     let third = killed.join(runs[2].file_name().unwrap());
     kill_at(&mut child, &third, Moment::Written("checkpoint.safetensors", 1));
-    finish(&study_args(&killed));
+    finish(&study_args(&killed, "2"));
 
     assert_eq!(report(&killed), report(&whole), "REPORT.md differs");
     for name in ["runs.csv", "summary.csv", "curves.csv"] {
