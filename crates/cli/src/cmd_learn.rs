@@ -51,8 +51,9 @@ pub struct LearnArgs {
     /// Seeds (0..N): does every seed learn the same dilations?
     #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
     pub seeds: u64,
-    /// Training epochs per seed (the limit, for the bilevel mixture).
-    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    /// Training epochs per seed (the limit, for the bilevel mixture; a continuous search of
+    /// another length is judged apart in Q1.md).
+    #[arg(long, default_value_t = atrous_study::q1::records::DEFAULT_EPOCHS, allow_negative_numbers = true)]
     pub epochs: usize,
     /// Images per step.
     #[arg(long, default_value_t = 64, allow_negative_numbers = true)]
@@ -77,7 +78,7 @@ pub struct LearnArgs {
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub tau_end: f32,
     /// Continuous: learning rate of the dilations (plain SGD).
-    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = atrous_study::q1::records::DEFAULT_DILATION_LR, allow_negative_numbers = true)]
     pub dilation_lr: f32,
     /// Continuous: starting dilation of every layer (kept in [1, 4]); searches from another start
     /// are judged apart in Q1.md (`continuous from d=…`).

@@ -54,25 +54,44 @@ struct RawContinuousSettings {
     range: (f64, f64),
     #[serde(default)]
     initial: Option<[f64; 3]>,
+    #[serde(default)]
+    epochs: Option<usize>,
+    #[serde(default)]
+    dilation_lr: Option<f32>,
 }
 
 /// Where `atrous learn-dilation --method continuous` starts every layer by default.
 pub const DEFAULT_START: f64 = 2.0;
+/// The continuous search's default training epochs.
+pub const DEFAULT_EPOCHS: usize = 1;
+/// The continuous search's default learning rate of the dilations.
+pub const DEFAULT_DILATION_LR: f32 = 0.05;
 
-/// The method name of a continuous search: `continuous` from the default start, else with its
-/// start (`continuous from d=1`), so searches from other starts are judged apart and the
-/// start's influence on what is learned can be read off.
-fn continuous_method(initial: Option<[f64; 3]>) -> String {
-    match initial {
+/// The method name of a continuous search: `continuous` with the default settings, else with
+/// the settings that differ (`continuous from d=1, 3 epochs, dilation lr 0.5`), so searches that
+/// differ in start, length or step size are judged apart and each one's influence on what is
+/// learned can be read off.
+fn continuous_method(settings: &RawContinuousSettings) -> String {
+    let mut name = String::from("continuous");
+    match settings.initial {
         Some(start) if start != [DEFAULT_START; 3] => {
             if start.iter().all(|&d| d == start[0]) {
-                format!("continuous from d={}", start[0])
+                name += &format!(" from d={}", start[0]);
             } else {
-                format!("continuous from d=({},{},{})", start[0], start[1], start[2])
+                name += &format!(" from d=({},{},{})", start[0], start[1], start[2]);
             }
         }
-        _ => "continuous".into(),
+        _ => {}
     }
+    let mut sep = if name.contains(" from") { ", " } else { " " };
+    if let Some(epochs) = settings.epochs.filter(|&e| e != DEFAULT_EPOCHS) {
+        name += &format!("{sep}{epochs} epochs");
+        sep = ", ";
+    }
+    if let Some(lr) = settings.dilation_lr.filter(|&lr| lr != DEFAULT_DILATION_LR) {
+        name += &format!("{sep}dilation lr {lr}");
+    }
+    name
 }
 
 #[derive(Deserialize)]
@@ -216,7 +235,7 @@ fn read_mixture(path: &Path) -> Option<SeedRecord> {
 fn read_continuous(path: &Path) -> Option<SeedRecord> {
     let raw: RawContinuous = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
     Some(SeedRecord {
-        method: continuous_method(raw.settings.initial),
+        method: continuous_method(&raw.settings),
         seed: raw.seed,
         learned: Learned::Continuous {
             range: raw.settings.range,
@@ -232,12 +251,22 @@ fn read_continuous(path: &Path) -> Option<SeedRecord> {
 mod tests {
     use super::*;
 
+    fn named(initial: Option<[f64; 3]>, epochs: Option<usize>, dilation_lr: Option<f32>) -> String {
+        continuous_method(&RawContinuousSettings { range: (1.0, 4.0), initial, epochs, dilation_lr })
+    }
+
     #[test]
-    fn a_continuous_search_is_named_by_its_start_unless_it_is_the_default() {
-        assert_eq!(continuous_method(None), "continuous");
-        assert_eq!(continuous_method(Some([2.0; 3])), "continuous");
-        assert_eq!(continuous_method(Some([1.0; 3])), "continuous from d=1");
-        assert_eq!(continuous_method(Some([3.5; 3])), "continuous from d=3.5");
-        assert_eq!(continuous_method(Some([1.0, 2.0, 4.0])), "continuous from d=(1,2,4)");
+    fn a_continuous_search_is_named_by_the_settings_that_differ_from_the_defaults() {
+        assert_eq!(named(None, None, None), "continuous");
+        assert_eq!(named(Some([2.0; 3]), Some(1), Some(0.05)), "continuous");
+        assert_eq!(named(Some([1.0; 3]), Some(1), None), "continuous from d=1");
+        assert_eq!(named(Some([3.5; 3]), None, None), "continuous from d=3.5");
+        assert_eq!(named(Some([1.0, 2.0, 4.0]), None, None), "continuous from d=(1,2,4)");
+        assert_eq!(named(Some([2.0; 3]), Some(3), None), "continuous 3 epochs");
+        assert_eq!(named(None, None, Some(0.5)), "continuous dilation lr 0.5");
+        assert_eq!(
+            named(Some([3.0; 3]), Some(3), Some(0.5)),
+            "continuous from d=3, 3 epochs, dilation lr 0.5"
+        );
     }
 }
