@@ -23,7 +23,7 @@ fn tiny_plan(out: &Path) -> StudyPlan {
     let mut plan = common::tiny_plan(out, &[1]);
     plan.q1 = Some(Q1Settings {
         grid: Q1Grid { configs: vec![[1, 1, 1], [1, 1, 2]], seeds: 2 },
-        record_dirs: vec![out.join("learn")],
+        record_dirs: vec![out.join("learn"), out.join("learn").join("from3")],
     });
     plan
 }
@@ -85,15 +85,25 @@ fn write_records(dir: &Path) {
         });
         std::fs::write(dir.join(format!("seed-{seed}.json")), record.to_string()).unwrap();
     }
-    for (seed, d) in [(0u64, [1.2, 1.4, 2.6]), (1, [1.1, 2.7, 3.4])] {
+    // Continuous searches from the default start d = 2, and (in a second folder's worth of
+    // files, here `from3-…`) from d = 3: the start comparison reads both.
+    let continuous = [
+        (2.0, 0u64, [1.2, 1.4, 2.6]),
+        (2.0, 1, [1.1, 2.7, 3.4]),
+        (3.0, 0, [2.9, 3.1, 3.0]),
+        (3.0, 1, [2.8, 3.0, 3.2]),
+    ];
+    for (start, seed, d) in continuous {
         let record = json!({
-            "settings": {"initial": [2.0, 2.0, 2.0], "range": [1.0, 4.0], "epochs": 1, "batch_size": 64,
-                         "lr": 0.05, "momentum": 0.9, "dilation_lr": 0.01, "train_images": 300,
+            "settings": {"initial": [start, start, start], "range": [1.0, 4.0], "epochs": 1, "batch_size": 64,
+                         "lr": 0.05, "momentum": 0.9, "dilation_lr": 0.05, "train_images": 300,
                          "validation_images": 200},
             "seed": seed, "dilations": d, "validation_accuracy": 0.9, "seconds": 20.0,
-            "trajectory": [{"step": 0, "dilations": [2.0, 2.0, 2.0]}, {"step": 25, "dilations": d}]
+            "trajectory": [{"step": 0, "dilations": [start, start, start]}, {"step": 25, "dilations": d}]
         });
-        std::fs::write(dir.join(format!("continuous-seed-{seed}.json")), record.to_string()).unwrap();
+        let folder = if start == 2.0 { dir.to_path_buf() } else { dir.join("from3") };
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join(format!("continuous-seed-{seed}.json")), record.to_string()).unwrap();
     }
     std::fs::write(dir.join("seed-9.json"), "{ not json").unwrap();
 }
@@ -195,5 +205,13 @@ fn grid_plan_and_report_on_a_partial_then_full_grid() {
     );
     assert!(md.contains("retrained vs the grid optimum: inconclusive (untestable)"), "{md}");
     assert!(out.join("figures/q1_trajectories.png").exists());
+
+    // The start comparison: from d = 3 the learned conv1 d is 2.85, from d = 2 it is 1.15
+    // (sd 0.0707 each): Δ = 1.70, se 0.0707, df 2, t 4.303, CI [1.40, 2.00], beyond ±0.5.
+    assert!(md.contains("### continuous from d=3 (2 seed(s))"), "{md}");
+    assert!(md.contains("## Does the learned dilation depend on where the search starts?"), "{md}");
+    assert!(md.contains("| conv1 | +1.70 | [+1.40, +2.00] | 1.70 [1.40, 2.00] |"), "{md}");
+    assert!(md.contains("- **continuous** from d = 2, d = 3: **start-dependent**"), "{md}");
+    assert!(out.join("figures/q1_starts.png").exists());
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -9,6 +9,7 @@ use super::consistency::{
 use super::grid::GroundTruth;
 use super::records::{Learned, SeedRecord};
 use super::retrained::Retrained;
+use super::start::{StartSensitivity, start_sensitivity};
 use crate::stats::{Summary, summarize};
 
 /// Simulated draws of the random-search baseline.
@@ -155,6 +156,8 @@ pub struct Q1Analysis {
     pub random_search: Vec<RandomSearchRow>,
     /// Mean wall time of one finished grid run, seconds.
     pub run_seconds: Option<f64>,
+    /// Continuous searches that differ only in their start, compared.
+    pub starts: Vec<StartSensitivity>,
 }
 
 impl Q1Analysis {
@@ -191,7 +194,7 @@ impl Q1Analysis {
                 Some(RandomSearchRow { k, epsilon: hit(k, &sets[0])?, seed_aware: hit(k, &sets[1])? })
             })
             .collect();
-        Q1Analysis { truth, methods, random_search, run_seconds }
+        Q1Analysis { truth, methods, random_search, run_seconds, starts: start_sensitivity(records) }
     }
 }
 

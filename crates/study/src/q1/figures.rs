@@ -2,7 +2,9 @@
 //! the ground-truth heat map (mean validation accuracy of conv2 × conv3 dilations, one panel per
 //! conv1 dilation, ε-optimal cells outlined, a labelled colour bar) and the trajectories (learned
 //! d, or a mixture's weight-averaged d, against the step: one line per seed, one panel per method
-//! and layer). Written as PNG and SVG with the study's plotting helpers.
+//! and layer), and the start figure (the same trajectories of continuous searches that differ
+//! only in their start, overlaid and coloured by start). Written as PNG and SVG with the
+//! study's plotting helpers.
 
 use super::analysis::Q1Analysis;
 use super::records::SeedRecord;
@@ -14,7 +16,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
 /// Figures of `Q1.md`: (file in `figures/`, caption).
-pub const FIGURES: [(&str, &str); 2] = [
+pub const FIGURES: [(&str, &str); 3] = [
     (
         "q1_grid.png",
         "Ground truth: mean validation accuracy (%) of each trained configuration, conv3 dilation across, conv2 down, one panel per conv1 dilation; black outline: ε-optimal set; grey: not trained",
@@ -22,6 +24,10 @@ pub const FIGURES: [(&str, &str); 2] = [
     (
         "q1_trajectories.png",
         "Trajectories: learned d (continuous) or the weight-averaged d Σ w·d (mixture) per layer against the step, one line per seed",
+    ),
+    (
+        "q1_starts.png",
+        "Where the continuous search starts: learned d per layer against the step, one line per seed, coloured by the start; one row per family of searches that differ only in their start",
     ),
 ];
 
@@ -191,8 +197,77 @@ fn trajectories<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, records: &[Se
     Ok(())
 }
 
+/// Per family with at least two starts (as [`super::start::start_sensitivity`] finds them), per
+/// layer: every seed's learned d against the step, coloured by its start.
+fn starts<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    families: &[String],
+    records: &[SeedRecord],
+) -> Res {
+    let areas = root.split_evenly((families.len(), 3));
+    for (f, family) in families.iter().enumerate() {
+        let mine: Vec<&SeedRecord> =
+            records.iter().filter(|r| r.start.as_ref().is_some_and(|s| &s.family == family)).collect();
+        let mut start_values: Vec<f64> =
+            mine.iter().filter_map(|r| r.start.as_ref()).map(|s| s.dilations[0]).collect();
+        start_values.sort_by(f64::total_cmp);
+        start_values.dedup();
+        let max_step = mine
+            .iter()
+            .flat_map(|r| r.learned.dilation_path().into_iter().map(|x| x.0))
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        for layer in 0..3 {
+            let mut chart = ChartBuilder::on(&areas[3 * f + layer])
+                .caption(format!("{family}: conv{}", layer + 1), (FONT, 15))
+                .margin(8)
+                .x_label_area_size(30)
+                .y_label_area_size(44)
+                .build_cartesian_2d(0.0..max_step as f64, 0.9..4.1)
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .x_desc("step")
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_desc("d")
+                .label_style((FONT, 11))
+                .draw()
+                .map_err(|e| e.to_string())?;
+            for (i, start) in start_values.iter().enumerate() {
+                let from: Vec<&&SeedRecord> = mine
+                    .iter()
+                    .filter(|r| r.start.as_ref().is_some_and(|s| s.dilations[0] == *start))
+                    .collect();
+                for (k, r) in from.iter().enumerate() {
+                    let line: Vec<(f64, f64)> =
+                        r.learned.dilation_path().iter().map(|(s, d)| (*s as f64, d[layer])).collect();
+                    let series = chart
+                        .draw_series([PathElement::new(line, colour(i).stroke_width(2))])
+                        .map_err(|e| e.to_string())?;
+                    if k == 0 {
+                        series.label(format!("from d = {start}")).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 14, y)], colour(i).stroke_width(2))
+                        });
+                    }
+                }
+            }
+            if layer == 2 {
+                chart
+                    .configure_series_labels()
+                    .label_font((FONT, 10))
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .draw()
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes the figures of [`FIGURES`] (and their SVG twins) into `dir`; the trajectories only
-/// when there are records.
+/// when there are records, the start figure only when some family has two starts.
 pub fn write(dir: &Path, a: &Q1Analysis, records: &[SeedRecord]) -> Result<()> {
     font();
     let k = values(a).len().max(1) as u32;
@@ -203,6 +278,13 @@ pub fn write(dir: &Path, a: &Q1Analysis, records: &[SeedRecord]) -> Result<()> {
         methods.dedup();
         let size = (1200, 300 * methods.len() as u32);
         write_both(dir, FIGURES[1].0, size, &|r| trajectories(r, records), &|r| trajectories(r, records))?;
+    }
+    let families: Vec<String> = a.starts.iter().map(|f| f.family.clone()).collect();
+    if !families.is_empty() {
+        let size = (1200, 300 * families.len() as u32);
+        write_both(dir, FIGURES[2].0, size, &|r| starts(r, &families, records), &|r| {
+            starts(r, &families, records)
+        })?;
     }
     Ok(())
 }

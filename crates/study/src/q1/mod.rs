@@ -21,6 +21,7 @@ pub mod grid;
 pub mod records;
 pub mod report;
 pub mod retrained;
+pub mod start;
 
 pub use analysis::{MethodAnalysis, Q1Analysis, Reading};
 pub use grid::{GroundTruth, Q1Grid, config_label, config_name};

@@ -72,26 +72,41 @@ pub const DEFAULT_DILATION_LR: f32 = 0.05;
 /// differ in start, length or step size are judged apart and each one's influence on what is
 /// learned can be read off.
 fn continuous_method(settings: &RawContinuousSettings) -> String {
-    let mut name = String::from("continuous");
-    match settings.initial {
+    let start = match settings.initial {
         Some(start) if start != [DEFAULT_START; 3] => {
             if start.iter().all(|&d| d == start[0]) {
-                name += &format!(" from d={}", start[0]);
+                format!(" from d={}", start[0])
             } else {
-                name += &format!(" from d=({},{},{})", start[0], start[1], start[2]);
+                format!(" from d=({},{},{})", start[0], start[1], start[2])
             }
         }
-        _ => {}
+        _ => String::new(),
+    };
+    let rest = settings_text(settings);
+    match (start.is_empty(), rest.is_empty()) {
+        (_, true) => format!("continuous{start}"),
+        (true, false) => format!("continuous {rest}"),
+        (false, false) => format!("continuous{start}, {rest}"),
     }
-    let mut sep = if name.contains(" from") { ", " } else { " " };
+}
+
+/// The name of the searches that differ from this one at most in their start: the method name
+/// without the start (`continuous`, `continuous 3 epochs`).
+fn continuous_family(settings: &RawContinuousSettings) -> String {
+    let rest = settings_text(settings);
+    if rest.is_empty() { "continuous".into() } else { format!("continuous {rest}") }
+}
+
+/// The non-default length and dilation step size, comma-separated (empty for the defaults).
+fn settings_text(settings: &RawContinuousSettings) -> String {
+    let mut parts = Vec::new();
     if let Some(epochs) = settings.epochs.filter(|&e| e != DEFAULT_EPOCHS) {
-        name += &format!("{sep}{epochs} epochs");
-        sep = ", ";
+        parts.push(format!("{epochs} epochs"));
     }
     if let Some(lr) = settings.dilation_lr.filter(|&lr| lr != DEFAULT_DILATION_LR) {
-        name += &format!("{sep}dilation lr {lr}");
+        parts.push(format!("dilation lr {lr}"));
     }
-    name
+    parts.join(", ")
 }
 
 #[derive(Deserialize)]
@@ -182,6 +197,17 @@ pub struct SeedRecord {
     pub seconds: Option<f64>,
     /// The file it came from.
     pub path: PathBuf,
+    /// A continuous search's start, for the start-sensitivity analysis; `None` for a mixture.
+    pub start: Option<SearchStart>,
+}
+
+/// Where a continuous search started, and which searches differ from it only there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchStart {
+    /// The method name without the start (`continuous`, `continuous 3 epochs`).
+    pub family: String,
+    /// The starting dilation of conv1, conv2, conv3.
+    pub dilations: [f64; 3],
 }
 
 /// Every record found in `dirs` (not recursive), sorted by method then seed, and the files
@@ -229,6 +255,7 @@ fn read_mixture(path: &Path) -> Option<SeedRecord> {
         },
         seconds: raw.seconds,
         path: path.to_path_buf(),
+        start: None,
     })
 }
 
@@ -236,6 +263,10 @@ fn read_continuous(path: &Path) -> Option<SeedRecord> {
     let raw: RawContinuous = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
     Some(SeedRecord {
         method: continuous_method(&raw.settings),
+        start: Some(SearchStart {
+            family: continuous_family(&raw.settings),
+            dilations: raw.settings.initial.unwrap_or([DEFAULT_START; 3]),
+        }),
         seed: raw.seed,
         learned: Learned::Continuous {
             range: raw.settings.range,
@@ -268,5 +299,20 @@ mod tests {
             named(Some([3.0; 3]), Some(3), Some(0.5)),
             "continuous from d=3, 3 epochs, dilation lr 0.5"
         );
+    }
+
+    #[test]
+    fn searches_that_differ_only_in_their_start_share_a_family() {
+        let family = |initial, epochs| {
+            continuous_family(&RawContinuousSettings {
+                range: (1.0, 4.0),
+                initial,
+                epochs,
+                dilation_lr: None,
+            })
+        };
+        assert_eq!(family(Some([1.0; 3]), None), "continuous");
+        assert_eq!(family(Some([3.0; 3]), Some(1)), "continuous");
+        assert_eq!(family(Some([3.0; 3]), Some(3)), "continuous 3 epochs");
     }
 }

@@ -7,6 +7,7 @@ use super::consistency::Proportion;
 use super::figures::FIGURES;
 use super::grid::{EPSILON, SET_ALPHA, config_label, config_name};
 use super::retrained::{RANDOM_REPLICATIONS, RETRAIN_MARGIN};
+use super::start::StartReading;
 use crate::stats::tests_of_difference::WelchTest;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -383,6 +384,7 @@ pub fn render_q1(a: &Q1Analysis, ctx: &Q1Context) -> String {
         }
         let _ = writeln!(md, "![{}](figures/{})\n", FIGURES[1].1, FIGURES[1].0);
     }
+    super::start::render(&mut md, &a.starts);
     if !ctx.unreadable.is_empty() {
         let _ = writeln!(md, "Record files that could not be read (skipped):\n");
         for p in &ctx.unreadable {
@@ -441,9 +443,34 @@ pub fn render_q1(a: &Q1Analysis, ctx: &Q1Context) -> String {
             m.retrained.comparison.welch.as_ref().map_or_else(|| "untestable".into(), delta_text)
         );
     }
+    for f in &a.starts {
+        let kept: Vec<String> = f
+            .layers
+            .iter()
+            .enumerate()
+            .filter_map(|(l, e)| {
+                e.map(|e| format!("conv{} {:.2} [{:.2}, {:.2}]", l + 1, e.kept.0, e.kept.1.lo, e.kept.1.hi))
+            })
+            .collect();
+        let starts: Vec<String> = f.groups.iter().map(|g| format!("d = {}", g.start)).collect();
+        let consequence = match f.reading {
+            StartReading::Dependent => {
+                "; its seeds' agreement says where the search started, not which dilation is best"
+            }
+            _ => "",
+        };
+        let _ = writeln!(
+            md,
+            "- **{}** from {}: **{}** (share of the start gap the learned d keeps: {}){consequence}.",
+            f.family,
+            starts.join(", "),
+            f.reading.words(),
+            if kept.is_empty() { "untestable".into() } else { kept.join(", ") }
+        );
+    }
     let _ = writeln!(
         md,
-        "\nRules, fixed in the code before any data: ε = {:.1} pp of mean validation accuracy; seed-aware set = not worse than the best by a one-sided Welch test at α = {SET_ALPHA}; *consistent* = the Wilson 95% interval of a share of seeds lies above 1/2, *inconsistent* = it lies below 1/2 (or, for a layer's agreement, at most half the seeds agree, the mode-aware p ≥ 0.05, and the seeds were enough for full agreement to beat chance), otherwise *inconclusive*. Retrained vs optimum: *worse* = Welch p < 0.05 with the 95% CI below 0, else *equivalent* = TOST at ±ε (90% CI inside ±ε), else *inconclusive*; the grid optimum is the winner of many noisy means, so its mean is biased upward and *equivalent* is a conservative call.\n\nTables: `q1_grid.csv` (grid, fractions), `q1_seeds.csv` (one row per search seed).",
+        "\nRules, fixed in the code before any data (the start rule: after the first searches from d = 1 and 3 had been read): ε = {:.1} pp of mean validation accuracy; seed-aware set = not worse than the best by a one-sided Welch test at α = {SET_ALPHA}; *consistent* = the Wilson 95% interval of a share of seeds lies above 1/2, *inconsistent* = it lies below 1/2 (or, for a layer's agreement, at most half the seeds agree, the mode-aware p ≥ 0.05, and the seeds were enough for full agreement to beat chance), otherwise *inconclusive*. Retrained vs optimum: *worse* = Welch p < 0.05 with the 95% CI below 0, else *equivalent* = TOST at ±ε (90% CI inside ±ε), else *inconclusive*; the grid optimum is the winner of many noisy means, so its mean is biased upward and *equivalent* is a conservative call.\n\nTables: `q1_grid.csv` (grid, fractions), `q1_seeds.csv` (one row per search seed).",
         100.0 * EPSILON
     );
     md
