@@ -28,7 +28,7 @@ use crate::observer::{Observer, RunProgress};
 use crate::q1::{Q1Settings, config_label, config_name, write_q1};
 use crate::recipe::{TrainRecipe, check_dilation_list};
 use crate::report::write_report;
-use crate::run::{RunDir, RunOptions, RunState, train_run};
+use crate::run::{Metrics, RunDir, RunOptions, RunState, train_run};
 use crate::run_record::{Records, RunRecord, file_sha256, measurement_settings};
 use crate::search::{SearchPlan, existing_records, run_search};
 use crate::side_by_side::train_side_by_side;
@@ -36,7 +36,7 @@ use crate::{Result, StudyError};
 use atrous_saliency::class_model::ClassModelConfig;
 use atrous_saliency::localize::LocalizeConfig;
 use atrous_tensor::mnist::Mnist;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Epochs of the long-budget control arms.
@@ -466,7 +466,8 @@ fn prepare_folder(run: &PlannedRun) -> Result<bool> {
     Ok(resume)
 }
 
-/// Analyses whatever run folders of the plan are complete (nothing is trained; the
+/// Analyses whatever run folders of the plan are complete (nothing is trained, and a folder
+/// run its record already measured is not measured again; the
 /// learned-dilation section appears only when every search record exists), writes the report
 /// (and `Q1.md` with the Q1 grid), and returns it with the runs still missing (the study's,
 /// then the grid's).
@@ -474,6 +475,24 @@ pub fn report_only(plan: &StudyPlan, observer: &dyn Observer) -> Result<(StudyAn
     plan.validate()?;
     let (data, train_file) = plan.load_data()?;
     analyse(plan, &data, &train_file, false, observer)
+}
+
+/// The record of a complete folder run when it holds measurements of this very model: the
+/// model file's sha256 and the metrics equal the record's, and it was measured under
+/// `settings`. An unreadable record is treated as absent (measuring files a new one).
+fn measured_record(
+    records: &Records,
+    arm: &Arm,
+    seed: u64,
+    metrics: &Metrics,
+    model: &Path,
+    main: bool,
+    settings: &str,
+) -> Option<RunRecord> {
+    let record = records.read(arm, seed).ok().flatten()?;
+    let hash = file_sha256(model).ok()?;
+    let same = record.model_sha256.as_deref() == Some(hash.as_str()) && record.metrics == *metrics;
+    (same && record.to_result(arm, main, settings).is_some()).then_some(record)
 }
 
 /// Measures the complete runs, analyses, writes the report; returns the runs not complete.
@@ -494,7 +513,15 @@ fn analyse(
         for seed in 0..arm.seeds {
             let (recipe, dir) = (arm.run_recipe(seed), plan.arm_dir(&arm.name, seed));
             let found = plan.run_state(&arm, seed)?;
-            match (found.state, found.record) {
+            // A folder run its record already measured (same model bytes, same metrics, same
+            // settings) is read from the record, not measured again.
+            let record = match (&found.state, found.record) {
+                (RunState::Complete(metrics), None) => {
+                    measured_record(&records, &arm, seed, metrics, &dir.model_path(), main, &settings)
+                }
+                (_, record) => record,
+            };
+            match (found.state, record) {
                 (RunState::Complete(metrics), None) => {
                     let result = measure_run(plan, &arm, seed, &metrics, &data.test)?;
                     // The seed-0 model of each dilation is drawn (class models, saliency sheet).

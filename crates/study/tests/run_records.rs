@@ -59,6 +59,25 @@ fn a_study_is_regenerated_from_its_records_without_run_folders() {
     assert_eq!(hash.len(), 64);
     assert_eq!(seed0.model_sha256.as_deref(), Some(hash.as_str()));
 
+    // A folder run whose record measured this very model is read from the record, not measured
+    // again: a marked value in the record shows up in runs.csv. A record of other model bytes is
+    // measured again and re-filed, and the marked value is gone.
+    let ink_of_d2_s1 = |csv: &str| -> String {
+        let row = csv.lines().find(|l| l.starts_with("d2,1,")).unwrap().to_string();
+        row.split(',').nth(13).unwrap().to_string()
+    };
+    let mut marked = records.read(&d2, 1).unwrap().unwrap();
+    marked.measured.as_mut().unwrap().ink_share = 0.123456;
+    records.file(&marked).unwrap();
+    report_only(&plan, &Silent).unwrap();
+    assert_eq!(ink_of_d2_s1(&std::fs::read_to_string(plan.out.join("runs.csv")).unwrap()), "0.123456");
+    marked.model_sha256 = Some("0".repeat(64));
+    records.file(&marked).unwrap();
+    report_only(&plan, &Silent).unwrap();
+    assert_eq!(std::fs::read(plan.out.join("runs.csv")).unwrap(), runs_csv, "measured again");
+    assert_eq!(records.read(&d2, 1).unwrap().unwrap().model_sha256.as_deref().map(str::len), Some(64));
+    assert_ne!(records.read(&d2, 1).unwrap().unwrap().model_sha256, marked.model_sha256);
+
     for (arm, seed) in plan.runs() {
         std::fs::remove_dir_all(plan.arm_dir(&arm.name, seed).path()).unwrap();
     }
