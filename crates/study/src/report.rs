@@ -493,15 +493,17 @@ pub fn render_markdown(a: &StudyAnalysis) -> String {
     let _ = writeln!(md, "## Threats to validity\n");
     let _ = writeln!(
         md,
-        "- **Budget.** Every main-grid run trains {} epoch(s). A dilation that learns more slowly looks worse at a fixed budget without being worse at convergence; the {}-epoch arms (with `--controls`) test this for d = 1 and 4.",
+        "- **Budget.** Every main-grid run trains {} epoch(s). A dilation that learns more slowly looks worse at a fixed budget without being worse at convergence; the {}-epoch arms (with `--controls`) test this for d = 1 and 4.{}",
         r.epochs,
-        crate::plan::LONG_EPOCHS
+        crate::plan::LONG_EPOCHS,
+        outcomes(a, |name| name.starts_with("d4-e"))
     );
     let _ = writeln!(
         md,
-        "- **Learning rate.** One learning rate ({}) serves every dilation. It was tuned for none of them; the d = 4 arms at lr {:?} (with `--controls`, chosen on validation) test whether d = 4's deficit or spread is a step-size artefact.",
+        "- **Learning rate.** One learning rate ({}) serves every dilation. It was tuned for none of them; the d = 4 arms at lr {:?} (with `--controls`, chosen on validation) test whether d = 4's deficit or spread is a step-size artefact.{}",
         r.lr,
-        crate::plan::CONTROL_LRS
+        crate::plan::CONTROL_LRS,
+        outcomes(a, |name| name.starts_with("d4-lr"))
     );
     let _ = writeln!(
         md,
@@ -576,6 +578,19 @@ pub fn with_q1_link(md: &str) -> String {
         ),
         1,
     )
+}
+
+/// " Outcome: …" with the verdict sentences of the arms `pick` selects, once they have run;
+/// empty before.
+fn outcomes(a: &StudyAnalysis, pick: impl Fn(&str) -> bool) -> String {
+    let sentences: Vec<&str> = a
+        .rows
+        .iter()
+        .filter(|row| pick(&row.arm.name))
+        .filter_map(|row| row.comparison.as_ref().filter(|c| c.verdict.is_some()))
+        .map(|c| c.sentence.as_str())
+        .collect();
+    if sentences.is_empty() { String::new() } else { format!(" Outcome: {}.", sentences.join("; ")) }
 }
 
 #[cfg(test)]
