@@ -11,6 +11,7 @@ use super::records::SeedRecord;
 use crate::Result;
 use crate::figures::{FONT, colour, font, range_with, write_both};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
@@ -142,6 +143,45 @@ fn colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lo: f64, hi: f6
     Ok(())
 }
 
+type StepChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A panel of a value against the training step, with its axes drawn.
+fn step_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    max_step: usize,
+    (lo, hi): (f64, f64),
+    y_desc: &str,
+) -> std::result::Result<StepChart<'a, DB>, String> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 15))
+        .margin(8)
+        .x_label_area_size(30)
+        .y_label_area_size(44)
+        .build_cartesian_2d(0.0..max_step as f64, lo..hi)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("step")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc(y_desc)
+        .label_style((FONT, 11))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(chart)
+}
+
+/// The series' labels in a box.
+fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut StepChart<'a, DB>) -> Res {
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 10))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 fn trajectories<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, records: &[SeedRecord]) -> Res {
     let mut methods: Vec<&str> = records.iter().map(|r| r.method.as_str()).collect();
     methods.dedup();
@@ -158,21 +198,9 @@ fn trajectories<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, records: &[Se
         let is_continuous =
             mine.iter().any(|r| matches!(r.learned, super::records::Learned::Continuous { .. }));
         for layer in 0..3 {
-            let mut chart = ChartBuilder::on(&areas[3 * m + layer])
-                .caption(format!("{method}: conv{}", layer + 1), (FONT, 15))
-                .margin(8)
-                .x_label_area_size(30)
-                .y_label_area_size(44)
-                .build_cartesian_2d(0.0..max_step as f64, lo..hi)
-                .map_err(|e| e.to_string())?;
-            chart
-                .configure_mesh()
-                .x_desc("step")
-                .x_label_formatter(&|x| format!("{x:.0}"))
-                .y_desc(if is_continuous { "d" } else { "Σ w·d" })
-                .label_style((FONT, 11))
-                .draw()
-                .map_err(|e| e.to_string())?;
+            let caption = format!("{method}: conv{}", layer + 1);
+            let y_desc = if is_continuous { "d" } else { "Σ w·d" };
+            let mut chart = step_chart(&areas[3 * m + layer], &caption, max_step, (lo, hi), y_desc)?;
             for (seed, path) in &paths {
                 let line: Vec<(f64, f64)> = path.iter().map(|(s, d)| (*s as f64, d[layer])).collect();
                 chart
@@ -184,13 +212,7 @@ fn trajectories<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, records: &[Se
                     });
             }
             if layer == 2 && paths.len() <= 12 {
-                chart
-                    .configure_series_labels()
-                    .label_font((FONT, 10))
-                    .background_style(WHITE.mix(0.8))
-                    .border_style(BLACK)
-                    .draw()
-                    .map_err(|e| e.to_string())?;
+                legend(&mut chart)?;
             }
         }
     }
@@ -219,21 +241,8 @@ fn starts<DB: DrawingBackend>(
             .unwrap_or(1)
             .max(1);
         for layer in 0..3 {
-            let mut chart = ChartBuilder::on(&areas[3 * f + layer])
-                .caption(format!("{family}: conv{}", layer + 1), (FONT, 15))
-                .margin(8)
-                .x_label_area_size(30)
-                .y_label_area_size(44)
-                .build_cartesian_2d(0.0..max_step as f64, 0.9..4.1)
-                .map_err(|e| e.to_string())?;
-            chart
-                .configure_mesh()
-                .x_desc("step")
-                .x_label_formatter(&|x| format!("{x:.0}"))
-                .y_desc("d")
-                .label_style((FONT, 11))
-                .draw()
-                .map_err(|e| e.to_string())?;
+            let caption = format!("{family}: conv{}", layer + 1);
+            let mut chart = step_chart(&areas[3 * f + layer], &caption, max_step, (0.9, 4.1), "d")?;
             for (i, start) in start_values.iter().enumerate() {
                 let from: Vec<&&SeedRecord> = mine
                     .iter()
@@ -253,13 +262,7 @@ fn starts<DB: DrawingBackend>(
                 }
             }
             if layer == 2 {
-                chart
-                    .configure_series_labels()
-                    .label_font((FONT, 10))
-                    .background_style(WHITE.mix(0.8))
-                    .border_style(BLACK)
-                    .draw()
-                    .map_err(|e| e.to_string())?;
+                legend(&mut chart)?;
             }
         }
     }
