@@ -228,29 +228,23 @@ fn starts<DB: DrawingBackend>(
 ) -> Res {
     let areas = root.split_evenly((families.len(), 3));
     for (f, family) in families.iter().enumerate() {
-        let mine: Vec<&SeedRecord> =
-            records.iter().filter(|r| r.start.as_ref().is_some_and(|s| &s.family == family)).collect();
-        let mut start_values: Vec<f64> =
-            mine.iter().filter_map(|r| r.start.as_ref()).map(|s| s.dilations[0]).collect();
+        // (start, learned d along the steps) of every seed of the family.
+        let paths: Vec<(f64, super::records::DilationPath)> = records
+            .iter()
+            .filter_map(|r| r.start.as_ref().filter(|s| &s.family == family).map(|s| (s.dilations[0], r)))
+            .map(|(start, r)| (start, r.learned.dilation_path()))
+            .collect();
+        let mut start_values: Vec<f64> = paths.iter().map(|(start, _)| *start).collect();
         start_values.sort_by(f64::total_cmp);
         start_values.dedup();
-        let max_step = mine
-            .iter()
-            .flat_map(|r| r.learned.dilation_path().into_iter().map(|x| x.0))
-            .max()
-            .unwrap_or(1)
-            .max(1);
+        let max_step = paths.iter().flat_map(|(_, p)| p.iter().map(|x| x.0)).max().unwrap_or(1).max(1);
         for layer in 0..3 {
             let caption = format!("{family}: conv{}", layer + 1);
             let mut chart = step_chart(&areas[3 * f + layer], &caption, max_step, (0.9, 4.1), "d")?;
             for (i, start) in start_values.iter().enumerate() {
-                let from: Vec<&&SeedRecord> = mine
-                    .iter()
-                    .filter(|r| r.start.as_ref().is_some_and(|s| s.dilations[0] == *start))
-                    .collect();
-                for (k, r) in from.iter().enumerate() {
-                    let line: Vec<(f64, f64)> =
-                        r.learned.dilation_path().iter().map(|(s, d)| (*s as f64, d[layer])).collect();
+                let from = paths.iter().filter(|(s, _)| s == start);
+                for (k, (_, path)) in from.enumerate() {
+                    let line: Vec<(f64, f64)> = path.iter().map(|(s, d)| (*s as f64, d[layer])).collect();
                     let series = chart
                         .draw_series([PathElement::new(line, colour(i).stroke_width(2))])
                         .map_err(|e| e.to_string())?;
